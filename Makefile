@@ -1,0 +1,55 @@
+# hst-pipeline: every target creates the virtual environment itself (pinned by requirements.lock).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HST := $(BIN)/hst
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test test-unit test-integration run stop lint schemas-check bench clean lock
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install pinned dependencies
+
+test: $(STAMP) ## Run the whole test suite (starts its own Kafka and search server)
+	$(BIN)/pytest
+
+test-unit: $(STAMP) ## Unit tests only (no servers)
+	$(BIN)/pytest tests/unit
+
+test-integration: $(STAMP) ## Integration tests on the embedded stack
+	$(BIN)/pytest tests/integration
+
+run: $(STAMP) ## Bring the embedded stack up and publish a generated data set
+	$(HST) run
+
+stop: $(STAMP) ## Stop the embedded stack started by `make run`
+	$(HST) stack down
+
+lint: $(STAMP) ## ruff and mypy (strict on pipeline/)
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+	$(BIN)/mypy
+
+schemas-check: $(STAMP) ## Parse every schema; each version BACKWARD compatible with the previous
+	$(HST) schemas check
+
+bench: $(STAMP) ## Codec and publish throughput on the embedded stack
+	$(HST) bench
+
+lock: ## Re-resolve and pin dependencies into requirements.lock
+	rm -rf /tmp/hst-lock && $(PYTHON) -m venv /tmp/hst-lock
+	/tmp/hst-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/hst-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean: ## Remove the virtual environment and local state
+	rm -rf $(VENV) .hst .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ``hst`` command line."""

@@ -1,0 +1,22 @@
+"""``hst``: command line of the HST pipeline."""
+
+from __future__ import annotations
+
+import typer
+
+from pipeline.cli import publish as publish_cmd
+from pipeline.cli import schemas, stack, topics
+
+app = typer.Typer(
+    name="hst",
+    help="HST pipeline: NCB messages on migrant smuggling and trafficking, from Kafka to search.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(stack.app, name="stack")
+app.add_typer(schemas.app, name="schemas")
+app.add_typer(topics.app, name="topics")
+app.command("publish")(publish_cmd.publish)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,49 @@
+"""``hst stack``: the embedded Kafka broker and search server."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from pipeline.cli.common import console, err_console, settings
+from pipeline.stack import Stack, StackError
+
+app = typer.Typer(help="Start, stop and inspect the embedded stack (Kafka broker + search server).")
+
+
+@app.command()
+def up(timeout: float = typer.Option(180.0, help="Seconds to wait for both servers.")) -> None:
+    """Start the broker and the search server in the background and wait until both answer."""
+    stack = Stack(settings())
+    try:
+        info = stack.up(say=lambda m: console.print(f"[yellow]{m}[/]"), timeout=timeout)
+    except StackError as exc:
+        err_console.print(f"[red]stack up failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"[green]broker[/]  {info['broker']:6} {info['bootstrap_servers']}  ({info['broker_reason']})")
+    console.print(f"[green]search[/]  osmem  {info['search_url']}")
+    console.print(f"state in {info['data_dir']}; stop with `hst stack down`")
+
+
+@app.command()
+def down() -> None:
+    """Stop the servers `hst stack up` started (and nothing else)."""
+    stopped = Stack(settings()).down()
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Show addresses, pids and health; exit code 1 when the stack is not up."""
+    info = Stack(settings()).status()
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+    else:
+        for name in ("kafka", "tansu", "osmem"):
+            if name in info:
+                s = info[name]
+                state = "[green]ready[/]" if s["ready"] else ("[yellow]starting[/]" if s["running"] else "[dim]stopped[/]")
+                console.print(f"{name:6} {state:20} {s['address']:28} pid={s['pid']}  log={s['log']}")
+    if not info["up"]:
+        raise typer.Exit(1)

@@ -1,0 +1,32 @@
+"""Avro schemas and wire framings for HST records."""
+
+from pipeline.codec.codec import AvroCodec, framing_of
+from pipeline.codec.errors import (
+    CodecError,
+    EncodeError,
+    SchemaMismatchError,
+    TruncatedMessageError,
+    UnknownFramingError,
+    UnknownSchemaError,
+)
+from pipeline.codec.schemas import SchemaStore, SchemaVersion, canonical_form, crc64_fingerprint
+
+HST_MESSAGE = "hst_message"
+DEAD_LETTER = "dead_letter"
+
+__all__ = [
+    "DEAD_LETTER",
+    "HST_MESSAGE",
+    "AvroCodec",
+    "CodecError",
+    "EncodeError",
+    "SchemaMismatchError",
+    "SchemaStore",
+    "SchemaVersion",
+    "TruncatedMessageError",
+    "UnknownFramingError",
+    "UnknownSchemaError",
+    "canonical_form",
+    "crc64_fingerprint",
+    "framing_of",
+]

@@ -1,0 +1,1 @@
+"""Pure domain logic: no Kafka, Faust or Elasticsearch imports here."""

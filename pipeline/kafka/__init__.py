@@ -1,0 +1,1 @@
+"""Kafka clients: topic administration and the NCB gateway's publisher."""

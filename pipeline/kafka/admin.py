@@ -1,0 +1,60 @@
+"""Topics are created up front, with explicit partitions and settings, idempotently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from pipeline.settings import Settings
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the pipeline needs."""
+
+    name: str
+    partitions: int
+    replication_factor: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def pipeline_topics(settings: Settings) -> list[TopicSpec]:
+    """Every topic of the pipeline with its settings (retention is explicit: the data is sensitive)."""
+    rf = settings.replication_factor
+    base = {"retention.ms": str(30 * DAY_MS)}
+    if rf > 1:
+        base["min.insync.replicas"] = str(min(2, rf))
+    return [
+        TopicSpec(settings.topic_inbound, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_dlq, settings.partitions, rf, {**base, "retention.ms": str(90 * DAY_MS)}),
+        TopicSpec(settings.topic_enriched, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_diffusion, settings.partitions, rf, dict(base)),
+    ]
+
+
+def admin_client(settings: Settings) -> AdminClient:
+    """An admin client with the configured security settings."""
+    return AdminClient(settings.kafka_client_config())
+
+
+def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> dict[str, str]:
+    """Create missing topics; returns ``{name: "created" | "exists"}``. Other errors raise."""
+    specs = specs if specs is not None else pipeline_topics(settings)
+    admin = admin_client(settings)
+    new = [NewTopic(s.name, num_partitions=s.partitions, replication_factor=s.replication_factor,
+                    config=s.config) for s in specs]  # fmt: skip
+    result: dict[str, str] = {}
+    for name, future in admin.create_topics(new, operation_timeout=30, request_timeout=30).items():
+        try:
+            future.result()
+            result[name] = "created"
+        except KafkaException as exc:
+            if exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                result[name] = "exists"
+            else:
+                raise
+    return result

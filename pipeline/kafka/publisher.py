@@ -1,0 +1,167 @@
+"""The NCB gateway's publisher: validated HST messages to the inbound topic, never silently.
+
+``Publisher`` wraps an idempotent confluent-kafka producer (``enable.idempotence``,
+``acks=all``) keyed by ``message_id``. Every delivery report is collected; leaving the
+context manager flushes and raises ``DeliveryError`` if any record was not delivered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from confluent_kafka import KafkaError, Message, Producer
+
+from pipeline.codec import HST_MESSAGE, AvroCodec
+from pipeline.core.validation import Limits, MessageValidator
+from pipeline.settings import Settings
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, aware UTC."""
+    return dt.datetime.now(tz=dt.UTC)
+
+
+@dataclass(frozen=True)
+class DeliveryFailure:
+    """A record the broker did not accept."""
+
+    message_id: str
+    error: str
+
+
+class DeliveryError(RuntimeError):
+    """Some records were not delivered; ``failures`` says which and why."""
+
+    def __init__(self, failures: list[DeliveryFailure]) -> None:
+        self.failures = failures
+        first = "; ".join(f"{f.message_id}: {f.error}" for f in failures[:3])
+        super().__init__(f"{len(failures)} record(s) not delivered: {first}")
+
+
+@dataclass
+class DeliveryStats:
+    """Counts from delivery reports."""
+
+    sent: int = 0
+    delivered: int = 0
+    failures: list[DeliveryFailure] = field(default_factory=list)
+
+
+def make_codec(settings: Settings, subject: str = HST_MESSAGE) -> AvroCodec:
+    """The codec for a subject: Confluent framing when a registry is configured."""
+    registry_conf = settings.schema_registry_config()
+    registry = None
+    if registry_conf is not None:
+        from confluent_kafka.schema_registry import SchemaRegistryClient
+
+        registry = SchemaRegistryClient.new_client(registry_conf)
+    return AvroCodec(subject, registry=registry, registry_subject=f"{settings.topic_inbound}-value")
+
+
+class Publisher:
+    """Publishes HST messages for one gateway. Use as a context manager."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        topic: str | None = None,
+        codec: AvroCodec | None = None,
+        producer_config: dict[str, Any] | None = None,
+        clock: Clock = utc_now,
+        on_delivery: Callable[[str, str | None], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.topic = topic or settings.topic_inbound
+        self.codec = codec or make_codec(settings)
+        self.validator = MessageValidator(
+            self.codec.writer.raw, Limits(max_narrative_chars=settings.max_narrative_chars)
+        )
+        self.clock = clock
+        self.stats = DeliveryStats()
+        self._on_delivery = on_delivery
+        self._producer = Producer(
+            {
+                **settings.kafka_client_config(),
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 10,
+                "batch.num.messages": 10_000,
+                "compression.type": "lz4",
+                "delivery.timeout.ms": 120_000,
+                **(producer_config or {}),
+            }
+        )
+
+    def validate(self, obj: Any, *, ncb: str | None = None) -> dict[str, Any]:
+        """Check a JSON object against the schema and rules; raises ``ValidationError``."""
+        return self.validator.validate(obj, now=self.clock(), expected_ncb=ncb)
+
+    def publish_json(self, obj: Any, *, ncb: str | None = None) -> dict[str, Any]:
+        """Validate then publish; returns the record sent."""
+        record = self.validate(obj, ncb=ncb)
+        self.publish(record)
+        return record
+
+    def publish(self, record: dict[str, Any]) -> None:
+        """Encode and queue one valid record; delivery is reported asynchronously."""
+        value = self.codec.encode(record)
+        message_id = str(record["message_id"])
+        headers = [
+            ("hst-source-ncb", str(record["source_ncb"]).encode()),
+            ("hst-schema", f"{self.codec.subject}/v{self.codec.writer.version}".encode()),
+        ]
+        while True:
+            try:
+                self._producer.produce(
+                    self.topic, value=value, key=message_id.encode(), headers=headers,
+                    on_delivery=self._report,
+                )  # fmt: skip
+                break
+            except BufferError:
+                self._producer.poll(0.05)  # local queue full: serve delivery reports, retry
+        self.stats.sent += 1
+        self._producer.poll(0)
+
+    def _report(self, err: KafkaError | None, msg: Message) -> None:
+        key = msg.key()
+        message_id = key.decode() if isinstance(key, bytes) else "?"
+        if err is None:
+            self.stats.delivered += 1
+            reason = None
+        else:
+            reason = f"{err.name()}: {err.str()}"
+            self.stats.failures.append(DeliveryFailure(message_id, reason))
+        if self._on_delivery is not None:
+            self._on_delivery(message_id, reason)
+
+    def flush(self, timeout: float = 60.0) -> DeliveryStats:
+        """Wait for every delivery report; raise ``DeliveryError`` on any failure or timeout."""
+        remaining = self._producer.flush(timeout)
+        if remaining:
+            self.stats.failures.append(
+                DeliveryFailure("*", f"{remaining} record(s) still queued after {timeout:.0f}s")
+            )
+        if self.stats.failures:
+            raise DeliveryError(self.stats.failures)
+        return self.stats
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.flush()
+        else:
+            self._producer.flush(10)  # best effort; the original exception propagates

@@ -1,0 +1,136 @@
+"""All configuration, from the environment (prefix ``HST_``); the embedded stack is the default.
+
+Point the pipeline at real services by environment only, e.g.::
+
+    HST_BOOTSTRAP_SERVERS=kafka-1:9093,kafka-2:9093 HST_SECURITY_PROTOCOL=SASL_SSL \
+    HST_SASL_MECHANISM=SCRAM-SHA-512 HST_SASL_USERNAME=ncb-fra HST_SASL_PASSWORD=... \
+    HST_SSL_CA_LOCATION=/etc/hst/ca.pem HST_SCHEMA_REGISTRY_URL=https://registry:8081 \
+    HST_SEARCH_URL=https://es:9200 HST_SEARCH_API_KEY=... hst worker
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Ports of the embedded stack: away from Kafka's 9092 and Elasticsearch's 9200.
+DEFAULT_KAFKA_PORT = 19092
+DEFAULT_SEARCH_PORT = 19200
+
+
+class Settings(BaseSettings):
+    """Every setting of the pipeline; each field is read from ``HST_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="HST_", env_file=None, extra="ignore")
+
+    # Embedded stack.
+    data_dir: Path = Field(Path(".hst"), description="Where the embedded stack keeps pids, logs, data.")
+    broker: Literal["auto", "kafka", "tansu"] = Field(
+        "auto", description="Embedded broker: Apache Kafka when a JDK is found, else tansu."
+    )
+    kafka_version: str = Field("3.9.1", description="Apache Kafka version fetched from Maven Central.")
+    kafka_port: int = DEFAULT_KAFKA_PORT
+    kafka_controller_port: int = DEFAULT_KAFKA_PORT + 1
+    kafka_heap: str = "512m"
+    search_port: int = DEFAULT_SEARCH_PORT
+
+    # Kafka clients.
+    bootstrap_servers: str | None = Field(
+        None, description="Kafka bootstrap servers; default: the embedded broker."
+    )
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: Path | None = None
+    ssl_certificate_location: Path | None = None
+    ssl_key_location: Path | None = None
+    ssl_key_password: SecretStr | None = None
+    client_id: str = "hst-pipeline"
+
+    # Schema registry (Confluent wire format when set; single-object encoding otherwise).
+    schema_registry_url: str | None = None
+    schema_registry_username: str | None = None
+    schema_registry_password: SecretStr | None = None
+
+    # Search.
+    search_url: str | None = Field(None, description="Elasticsearch URL; default: embedded server.")
+    search_username: str | None = None
+    search_password: SecretStr | None = None
+    search_api_key: SecretStr | None = None
+    search_ca_certs: Path | None = None
+    search_compat_headers: bool | None = Field(
+        None,
+        description="Rewrite Elasticsearch compatibility headers to application/json "
+        "(needed by the embedded OpenSearch-compatible server; default: on for the embedded one).",
+    )
+    index_alias: str = "hst-messages"
+
+    # Topics.
+    topic_inbound: str = "hst.inbound"
+    topic_dlq: str = "hst.dlq"
+    topic_enriched: str = "hst.enriched"
+    topic_diffusion: str = "hst.diffusion"
+    partitions: int = Field(6, ge=1)
+    replication_factor: int = Field(1, ge=1)
+
+    # Gateway rules.
+    max_narrative_chars: int = Field(20_000, ge=1)
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        """Bootstrap servers, defaulting to the embedded broker."""
+        return self.bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def search_endpoint(self) -> str:
+        """Search URL, defaulting to the embedded server."""
+        return self.search_url or f"http://127.0.0.1:{self.search_port}"
+
+    @property
+    def embedded_search(self) -> bool:
+        """True when the search URL is the embedded server's."""
+        return self.search_url is None
+
+    def kafka_client_config(self) -> dict[str, Any]:
+        """librdkafka settings shared by every producer, consumer and admin client."""
+        conf: dict[str, Any] = {
+            "bootstrap.servers": self.kafka_bootstrap,
+            "client.id": self.client_id,
+            "security.protocol": self.security_protocol,
+        }
+        if self.sasl_mechanism:
+            conf["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            conf["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            conf["sasl.password"] = self.sasl_password.get_secret_value()
+        if self.ssl_ca_location:
+            conf["ssl.ca.location"] = str(self.ssl_ca_location)
+        if self.ssl_certificate_location:
+            conf["ssl.certificate.location"] = str(self.ssl_certificate_location)
+        if self.ssl_key_location:
+            conf["ssl.key.location"] = str(self.ssl_key_location)
+        if self.ssl_key_password:
+            conf["ssl.key.password"] = self.ssl_key_password.get_secret_value()
+        return conf
+
+    def schema_registry_config(self) -> dict[str, Any] | None:
+        """Schema Registry client settings, or None when no registry is configured."""
+        if not self.schema_registry_url:
+            return None
+        conf: dict[str, Any] = {"url": self.schema_registry_url}
+        if self.schema_registry_username and self.schema_registry_password:
+            secret = self.schema_registry_password.get_secret_value()
+            conf["basic.auth.user.info"] = f"{self.schema_registry_username}:{secret}"
+        return conf
+
+
+@cache
+def get_settings() -> Settings:
+    """Settings read once from the environment."""
+    return Settings()

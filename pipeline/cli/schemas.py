@@ -28,7 +28,8 @@ def check() -> None:
 @app.command("list")
 def list_() -> None:
     """Subjects, versions and single-object fingerprints."""
-    table = Table("subject", "version", "record", "fingerprint (CRC-64-AVRO)")
+    table = Table("subject", "version", "record", "CRC-64-AVRO", "single-object header")
     for sv in default_store():
-        table.add_row(sv.subject, f"v{sv.version}", sv.fullname, f"{sv.fingerprint:016x}")
+        table.add_row(sv.subject, f"v{sv.version}", sv.fullname, f"{sv.fingerprint:016x}",
+                      "c3 01 " + sv.fingerprint_le.hex(" "))  # fmt: skip
     console.print(table)

@@ -40,8 +40,12 @@ def canonical_form(schema: Any) -> str:
 
 
 def crc64_fingerprint(schema: Any) -> int:
-    """CRC-64-AVRO fingerprint of the schema's canonical form, as an unsigned 64-bit int."""
-    return int(fingerprint(canonical_form(schema), "CRC-64-AVRO"), 16)
+    """CRC-64-AVRO fingerprint of the schema's canonical form, as an unsigned 64-bit int.
+
+    fastavro returns the hex of the fingerprint's little-endian bytes (the order the
+    single-object header stores them), so the integer is read little-endian.
+    """
+    return int.from_bytes(bytes.fromhex(fingerprint(canonical_form(schema), "CRC-64-AVRO")), "little")
 
 
 def _without_uuid_logical_type(node: Any) -> Any:
@@ -138,7 +142,7 @@ class SchemaStore:
         try:
             return self._by_fingerprint[fp]
         except KeyError:
-            msg = f"unknown schema fingerprint {fp:016x}: not found under {self.root}"
+            msg = f"unknown schema fingerprint {fp:016x}: no schema under {self.root} has it"
             raise UnknownSchemaError(msg) from None
 
     def __iter__(self) -> Iterator[SchemaVersion]:

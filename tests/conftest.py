@@ -1,0 +1,27 @@
+"""Shared fixtures: a real embedded stack per session (started and stopped by pid)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from pipeline.kafka.admin import TopicSpec, ensure_topics
+from pipeline.settings import Settings
+from pipeline.stack.ephemeral import ephemeral_stack
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Settings]:
+    """The default broker (Apache Kafka where a JDK is present) and osmem, on free ports."""
+    with ephemeral_stack("auto") as settings:
+        yield settings
+
+
+@pytest.fixture
+def topic_settings(stack: Settings) -> Settings:
+    """Settings with a fresh inbound topic (3 partitions) so tests do not see each other."""
+    name = f"test.inbound.{uuid.uuid4().hex[:8]}"
+    ensure_topics(stack, [TopicSpec(name, 3, 1)])
+    return stack.model_copy(update={"topic_inbound": name})

@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Ports of the embedded stack: away from Kafka's 9092 and Elasticsearch's 9200.
+BrokerKind = Literal["auto", "kafka", "tansu"]
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_SEARCH_PORT = 19200
 
@@ -28,11 +29,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HST_", env_file=None, extra="ignore")
 
     # Embedded stack.
-    data_dir: Path = Field(Path(".hst"), description="Where the embedded stack keeps pids, logs, data.")
-    broker: Literal["auto", "kafka", "tansu"] = Field(
+    data_dir: Path = Field(
+        Path(".hst"), description="Where the embedded stack keeps pids, logs, data."
+    )
+    broker: BrokerKind = Field(
         "auto", description="Embedded broker: Apache Kafka when a JDK is found, else tansu."
     )
-    kafka_version: str = Field("3.9.1", description="Apache Kafka version fetched from Maven Central.")
+    kafka_version: str = Field(
+        "3.9.1", description="Apache Kafka version fetched from Maven Central."
+    )
     kafka_port: int = DEFAULT_KAFKA_PORT
     kafka_controller_port: int = DEFAULT_KAFKA_PORT + 1
     kafka_heap: str = "512m"
@@ -97,7 +102,7 @@ class Settings(BaseSettings):
         return self.search_url is None
 
     def kafka_client_config(self) -> dict[str, Any]:
-        """librdkafka settings shared by every producer, consumer and admin client."""
+        """Librdkafka settings shared by every producer, consumer and admin client."""
         conf: dict[str, Any] = {
             "bootstrap.servers": self.kafka_bootstrap,
             "client.id": self.client_id,

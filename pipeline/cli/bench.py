@@ -9,11 +9,11 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
+from typing import cast, get_args
 
 import typer
 from rich.table import Table
-
-from collections.abc import Callable
 
 from pipeline.cli import common
 from pipeline.codec import HST_MESSAGE, AvroCodec
@@ -22,6 +22,7 @@ from pipeline.generate import GeneratorConfig, generate
 from pipeline.generate.synthetic import iter_ndjson
 from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.publisher import Publisher
+from pipeline.settings import BrokerKind
 from pipeline.stack.ephemeral import ephemeral_stack
 
 
@@ -38,9 +39,14 @@ def _median_rate(runs: int, n: int, fn: Callable[[], object]) -> tuple[float, li
 def bench(
     messages: int = typer.Option(10_000, help="Messages per publish run."),
     runs: int = typer.Option(5, help="Runs per measurement (the median is reported)."),
-    broker: str = typer.Option("auto", help="Broker for the publish benchmark: auto, kafka, tansu."),
+    broker: str = typer.Option(
+        "auto", help="Broker for the publish benchmark: auto, kafka, tansu."
+    ),
 ) -> None:
     """Measure codec encode/decode records/s and publish msgs/s to a private embedded stack."""
+    if broker not in get_args(BrokerKind):
+        msg = f"{broker!r} is not one of {get_args(BrokerKind)}"
+        raise typer.BadParameter(msg, param_hint="--broker")
     console = common.console
     console.print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                   f"Python {platform.python_version()}")  # fmt: skip
@@ -55,12 +61,18 @@ def bench(
     sample_bytes = encoded[:2000]
 
     table = Table("measure", "median", "runs", title=f"HST message, {avg:,.0f} bytes on average")
-    med, all_ = _median_rate(runs, len(sample), lambda: [validator.validate(m, now=now) for m in data.messages[:2000]])
+    med, all_ = _median_rate(
+        runs, len(sample), lambda: [validator.validate(m, now=now) for m in data.messages[:2000]]
+    )
     table.add_row("validate JSON (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
     med, all_ = _median_rate(runs, len(sample), lambda: [codec.encode(r) for r in sample])
-    table.add_row("encode, fastavro (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+    table.add_row(
+        "encode, fastavro (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_)
+    )
     med, all_ = _median_rate(runs, len(sample), lambda: [codec.decode(b) for b in sample_bytes])
-    table.add_row("decode, fastavro (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+    table.add_row(
+        "decode, fastavro (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_)
+    )
     import avro.io
 
     ref_writer = avro.io.DatumWriter(avro.schema.parse(codec.writer.json()))
@@ -70,13 +82,20 @@ def bench(
             ref_writer.write(r, avro.io.BinaryEncoder(io.BytesIO()))
 
     med, all_ = _median_rate(runs, 500, ref_encode)
-    table.add_row("encode, avro reference (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+    table.add_row(
+        "encode, avro reference (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_)
+    )
     console.print(table)
 
     console.print("starting a private embedded stack for the publish benchmark...")
-    with ephemeral_stack(broker, say=console.print) as cfg:
+    with ephemeral_stack(cast(BrokerKind, broker), say=console.print) as cfg:
         ensure_topics(cfg)
-        table = Table("measure", "median", "runs", title=f"publish {messages:,} messages, acks=all, idempotent")
+        table = Table(
+            "measure",
+            "median",
+            "runs",
+            title=f"publish {messages:,} messages, acks=all, idempotent",
+        )
 
         def publish_all() -> None:
             with Publisher(cfg) as pub:
@@ -84,7 +103,9 @@ def bench(
                     pub.publish(r)
 
         med, all_ = _median_rate(max(3, runs - 2), len(records), publish_all)
-        table.add_row("encode + publish (msgs/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+        table.add_row(
+            "encode + publish (msgs/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_)
+        )
         lines = list(iter_ndjson(data))
 
         def validate_and_publish() -> None:
@@ -93,5 +114,9 @@ def bench(
                     pub.publish_json(json.loads(line))
 
         med, all_ = _median_rate(max(3, runs - 2), len(lines), validate_and_publish)
-        table.add_row("parse + validate + publish (msgs/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+        table.add_row(
+            "parse + validate + publish (msgs/s)",
+            f"{med:,.0f}",
+            " ".join(f"{r:,.0f}" for r in all_),
+        )
         console.print(table)

@@ -17,8 +17,12 @@ from pipeline.generate.synthetic import iter_ndjson
 
 def generate_cmd(
     count: int = typer.Option(1000, "--count", "-n", min=1, help="Number of records to write."),
-    seed: int = typer.Option(1, "--seed", "-s", help="Random seed: the same seed gives the same output."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="NDJSON output file (default: stdout)."),
+    seed: int = typer.Option(
+        1, "--seed", "-s", help="Random seed: the same seed gives the same output."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="NDJSON output file (default: stdout)."
+    ),
     truth: Path | None = typer.Option(
         None, "--truth", help="Write the ground truth (message -> person -> true identity) as JSON."
     ),
@@ -26,8 +30,12 @@ def generate_cmd(
         DEFAULT_UNTIL.isoformat(), help="Latest event/creation time (ISO-8601 with zone)."
     ),
     resend_share: float = typer.Option(0.05, min=0, max=1, help="Share of exact re-sends."),
-    duplicate_share: float = typer.Option(0.03, min=0, max=1, help="Share of content duplicates (new id)."),
-    reuse_share: float = typer.Option(0.35, min=0, max=1, help="Chance a person is one seen before."),
+    duplicate_share: float = typer.Option(
+        0.03, min=0, max=1, help="Share of content duplicates (new id)."
+    ),
+    reuse_share: float = typer.Option(
+        0.35, min=0, max=1, help="Chance a person is one seen before."
+    ),
 ) -> None:
     """Write realistic synthetic HST messages as NDJSON (invented persons, real geography).
 
@@ -39,7 +47,9 @@ def generate_cmd(
                              resend_share=resend_share, content_duplicate_share=duplicate_share,
                              reuse_share=reuse_share)  # fmt: skip
     if config.until > dt.datetime.now(tz=dt.UTC):
-        err_console.print("[yellow]warning:[/] --until is in the future: such messages will be rejected")
+        err_console.print(
+            "[yellow]warning:[/] --until is in the future: such messages will be rejected"
+        )
     result = generate(config)
     sink = out.open("w", encoding="utf-8") if out else sys.stdout
     try:

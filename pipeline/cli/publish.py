@@ -81,10 +81,14 @@ def publish_stream(
                 except ValidationError as exc:
                     result.rejected.append(Rejection(rec.position, exc.message_id, exc.errors))
                 except CodecError as exc:
-                    result.rejected.append(Rejection(rec.position, None, [FieldError("", str(exc))]))
+                    result.rejected.append(
+                        Rejection(rec.position, None, [FieldError("", str(exc))])
+                    )
             if result.read % 500 == 0:
                 elapsed = time.perf_counter() - started
-                progress.update(task, completed=result.read, rate=f"{result.read / elapsed:,.0f} msg/s")
+                progress.update(
+                    task, completed=result.read, rate=f"{result.read / elapsed:,.0f} msg/s"
+                )
         progress.update(task, completed=result.read, total=result.read)
         if publisher is not None:
             publisher.flush()
@@ -100,11 +104,15 @@ def _count_lines(path: Path) -> int:
 def publish(
     file: str = typer.Argument("-", help="NDJSON, a JSON array or one JSON object; '-' for stdin."),
     ncb: str | None = typer.Option(
-        None, "--ncb", help="Sending NCB (ISO alpha-3): every message's source_ncb must equal it. "
+        None,
+        "--ncb",
+        help="Sending NCB (ISO alpha-3): every message's source_ncb must equal it. "
         "Without it (operator replay) each message's own source_ncb stands.",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; publish nothing."),
-    as_json: bool = typer.Option(False, "--json", help="Rejections and summary as JSON lines on stdout."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Rejections and summary as JSON lines on stdout."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Validate HST messages and publish the valid ones to the inbound topic.
@@ -150,9 +158,13 @@ def _report(result: PublishResult, *, dry_run: bool, as_json: bool) -> None:
     for r in result.rejected[:200]:
         who = f" ({r.message_id})" if r.message_id else ""
         for e in r.errors:
-            err_console.print(f"[red]rejected[/] {r.position}{who}: [bold]{e.path or '<record>'}[/]: {e.reason}")
+            err_console.print(
+                f"[red]rejected[/] {r.position}{who}: [bold]{e.path or '<record>'}[/]: {e.reason}"
+            )
     if len(result.rejected) > 200:
-        err_console.print(f"... and {len(result.rejected) - 200} more rejected records (use --json)")
+        err_console.print(
+            f"... and {len(result.rejected) - 200} more rejected records (use --json)"
+        )
     table = Table(title="dry run (nothing published)" if dry_run else "published to Kafka")
     for key in summary:
         table.add_column(key, justify="right")

@@ -25,7 +25,9 @@ def run(
     except StackError as exc:
         common.err_console.print(f"[red]stack up failed:[/] {exc}")
         raise typer.Exit(1) from None
-    console.print(f"broker {info['broker']} at {info['bootstrap_servers']}; search at {info['search_url']}")
+    console.print(
+        f"broker {info['broker']} at {info['bootstrap_servers']}; search at {info['search_url']}"
+    )
     console.rule("[bold]2. topics")
     for name, state in ensure_topics(cfg).items():
         console.print(f"{name:16} {state}")

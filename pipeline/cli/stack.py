@@ -21,7 +21,9 @@ def up(timeout: float = typer.Option(180.0, help="Seconds to wait for both serve
     except StackError as exc:
         err_console.print(f"[red]stack up failed:[/] {exc}")
         raise typer.Exit(1) from None
-    console.print(f"[green]broker[/]  {info['broker']:6} {info['bootstrap_servers']}  ({info['broker_reason']})")
+    console.print(
+        f"[green]broker[/]  {info['broker']:6} {info['bootstrap_servers']}  ({info['broker_reason']})"
+    )
     console.print(f"[green]search[/]  osmem  {info['search_url']}")
     console.print(f"state in {info['data_dir']}; stop with `hst stack down`")
 
@@ -43,7 +45,13 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
         for name in ("kafka", "tansu", "osmem"):
             if name in info:
                 s = info[name]
-                state = "[green]ready[/]" if s["ready"] else ("[yellow]starting[/]" if s["running"] else "[dim]stopped[/]")
-                console.print(f"{name:6} {state:20} {s['address']:28} pid={s['pid']}  log={s['log']}")
+                state = (
+                    "[green]ready[/]"
+                    if s["ready"]
+                    else ("[yellow]starting[/]" if s["running"] else "[dim]stopped[/]")
+                )
+                console.print(
+                    f"{name:6} {state:20} {s['address']:28} pid={s['pid']}  log={s['log']}"
+                )
     if not info["up"]:
         raise typer.Exit(1)

@@ -17,4 +17,6 @@ def create() -> None:
     specs = {s.name: s for s in pipeline_topics(cfg)}
     for name, state in ensure_topics(cfg).items():
         spec = specs[name]
-        common.console.print(f"{name:20} {state:8} partitions={spec.partitions} rf={spec.replication_factor}")
+        common.console.print(
+            f"{name:20} {state:8} partitions={spec.partitions} rf={spec.replication_factor}"
+        )

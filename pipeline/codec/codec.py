@@ -156,7 +156,7 @@ class AvroCodec:
             msg = f"Confluent-framed record (schema id {schema_id}) but no schema registry is set"
             raise UnknownSchemaError(msg)
         try:
-            schema_str = self.registry.get_schema(schema_id).schema_str
+            schema_str = self.registry.get_schema(schema_id).schema_str or ""
         except Exception as exc:
             msg = f"schema id {schema_id} not found in the registry: {exc}"
             raise UnknownSchemaError(msg) from exc

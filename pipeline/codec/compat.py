@@ -29,7 +29,7 @@ def check_store(store: SchemaStore) -> list[CompatResult]:
     consumers can upgrade first and NCB gateways at their own pace.
     """
     results: list[CompatResult] = []
-    checker = ReaderWriterCompatibilityChecker()
+    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]
     for subject in store.subjects():
         previous: avro.schema.Schema | None = None
         previous_version: int | None = None
@@ -37,7 +37,9 @@ def check_store(store: SchemaStore) -> list[CompatResult]:
             try:
                 parsed = avro.schema.parse(json.dumps(sv.raw))
             except Exception as exc:
-                results.append(CompatResult(subject, sv.version, None, False, f"does not parse: {exc}"))
+                results.append(
+                    CompatResult(subject, sv.version, None, False, f"does not parse: {exc}")
+                )
                 previous = None
                 continue
             if previous is None:

@@ -45,7 +45,9 @@ def crc64_fingerprint(schema: Any) -> int:
     fastavro returns the hex of the fingerprint's little-endian bytes (the order the
     single-object header stores them), so the integer is read little-endian.
     """
-    return int.from_bytes(bytes.fromhex(fingerprint(canonical_form(schema), "CRC-64-AVRO")), "little")
+    return int.from_bytes(
+        bytes.fromhex(fingerprint(canonical_form(schema), "CRC-64-AVRO")), "little"
+    )
 
 
 def _without_uuid_logical_type(node: Any) -> Any:

@@ -202,7 +202,9 @@ class Coercer:
         if ns:
             self._compiled[f"{ns}.{name}"] = convert
         for f in schema["fields"]:
-            fields.append((f["name"], None, "default" in f, f.get("default"), _type_name(f["type"])))
+            fields.append(
+                (f["name"], None, "default" in f, f.get("default"), _type_name(f["type"]))
+            )
         known = {f["name"] for f in schema["fields"]}
         for i, f in enumerate(schema["fields"]):
             conv = self._compile(f["type"], ns)

@@ -77,12 +77,14 @@ def _countries(datum: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
 
 
 def _check_partial_date(pd: dict[str, Any], path: str, today: dt.date) -> list[FieldError]:
-    errors = []
+    errors: list[FieldError] = []
     year, month, day = pd.get("year"), pd.get("month"), pd.get("day")
     if year is None:
         return errors
     if not 1900 <= year <= today.year:
-        errors.append(FieldError(f"{path}.year", f"year {year} is not between 1900 and {today.year}"))
+        errors.append(
+            FieldError(f"{path}.year", f"year {year} is not between 1900 and {today.year}")
+        )
         return errors
     if month is not None and not 1 <= month <= 12:
         errors.append(FieldError(f"{path}.month", f"month {month} is not 1-12"))
@@ -129,7 +131,11 @@ def semantic_errors(
         if ts is not None and ts > latest:
             add(FieldError(name, f"{ts.isoformat()} is in the future"))
     if created is not None and event is not None and event > created + CLOCK_SKEW:
-        add(FieldError("event_time", "is after created_at: an incident is reported after it happens"))
+        add(
+            FieldError(
+                "event_time", "is after created_at: an incident is reported after it happens"
+            )
+        )
 
     action, supersedes = datum.get("action"), datum.get("supersedes_message_id")
     if supersedes is not None and not _is_uuid(supersedes):
@@ -185,9 +191,13 @@ def semantic_errors(
     # Persons.
     persons = datum.get("persons") or []
     if len(persons) > limits.max_persons:
-        add(FieldError("persons", f"{len(persons)} persons exceed the limit of {limits.max_persons}"))
+        add(
+            FieldError(
+                "persons", f"{len(persons)} persons exceed the limit of {limits.max_persons}"
+            )
+        )
     ids = [p.get("person_id") for p in persons if p]
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     for p, person in enumerate(persons):
         person = person or {}
         pid = person.get("person_id")
@@ -195,7 +205,9 @@ def semantic_errors(
             add(FieldError(f"persons[{p}].person_id", f"{pid!r} is used twice"))
         seen.add(pid)
         if person.get("birth_date"):
-            errors.extend(_check_partial_date(person["birth_date"], f"persons[{p}].birth_date", today))
+            errors.extend(
+                _check_partial_date(person["birth_date"], f"persons[{p}].birth_date", today)
+            )
         for i, email in enumerate(person.get("emails") or []):
             if email is not None and not _EMAIL.match(email):
                 add(FieldError(f"persons[{p}].emails[{i}]", f"{email!r} is not an e-mail address"))
@@ -207,7 +219,11 @@ def semantic_errors(
                 add(FieldError(f"persons[{p}].phones[{i}].number", "has fewer than 5 digits"))
         for i, link in enumerate(person.get("links") or []):
             if link and link.get("person_id") not in ids:
-                add(FieldError(f"persons[{p}].links[{i}].person_id", "names no person of this message"))
+                add(
+                    FieldError(
+                        f"persons[{p}].links[{i}].person_id", "names no person of this message"
+                    )
+                )
 
     # Objects.
     for i, vessel in enumerate(datum.get("vessels") or []):
@@ -242,9 +258,7 @@ class MessageValidator:
         """Coerce and check; every error is collected before raising."""
         datum, errors = self.coercer.to_datum(obj)
         if not errors or datum:
-            errors += semantic_errors(
-                datum, now=now, expected_ncb=expected_ncb, limits=self.limits
-            )
+            errors += semantic_errors(datum, now=now, expected_ncb=expected_ncb, limits=self.limits)
         message_id = obj.get("message_id") if isinstance(obj, dict) else None
         if errors:
             raise ValidationError(errors, message_id if isinstance(message_id, str) else None)

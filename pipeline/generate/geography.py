@@ -39,7 +39,11 @@ PLACES: dict[str, list[tuple[str, float, float]]] = {
     "NGA": [("Benin City", 6.335, 5.627), ("Lagos", 6.455, 3.394), ("Kano", 12.0, 8.517)],
     "NER": [("Agadez", 16.974, 7.987), ("Niamey", 13.512, 2.113)],
     "LBY": [("Tripoli", 32.887, 13.191), ("Zuwara", 32.931, 12.082), ("Sabha", 27.037, 14.426)],
-    "ITA": [("Lampedusa", 35.508, 12.601), ("Catania", 37.502, 15.087), ("Ventimiglia", 43.79, 7.608)],
+    "ITA": [
+        ("Lampedusa", 35.508, 12.601),
+        ("Catania", 37.502, 15.087),
+        ("Ventimiglia", 43.79, 7.608),
+    ],
     "FRA": [("Calais", 50.951, 1.858), ("Menton", 43.775, 7.497), ("Paris", 48.857, 2.352)],
     "ERI": [("Asmara", 15.322, 38.925)],
     "SDN": [("Khartoum", 15.5, 32.56), ("Kassala", 15.45, 36.4)],

@@ -100,7 +100,9 @@ class Generator:
     def _identity(self, nationality: str, facilitator: bool, minor_ok: bool) -> Identity:
         rng = self.rng
         script, group = names.NATIONALITY_NAMES.get(nationality, ("Latn", "west_africa_en"))
-        sex = rng.choice(["MALE", "MALE", "FEMALE"] if not facilitator else ["MALE"] * 5 + ["FEMALE"])
+        sex = rng.choice(
+            ["MALE", "MALE", "FEMALE"] if not facilitator else ["MALE"] * 5 + ["FEMALE"]
+        )
         if group == "arabic":
             given = rng.choice(names.ARABIC_MALE if sex == "MALE" else names.ARABIC_FEMALE)
             family = rng.choice(names.ARABIC_FAMILY)
@@ -112,7 +114,11 @@ class Generator:
         else:
             given = rng.choice((names.LATIN_MALE if sex == "MALE" else names.LATIN_FEMALE)[group])
             family = rng.choice(names.LATIN_FAMILY[group])
-        age = rng.randint(24, 55) if facilitator else rng.choice([rng.randint(14, 17), *[rng.randint(18, 40)] * 5])
+        age = (
+            rng.randint(24, 55)
+            if facilitator
+            else rng.choice([rng.randint(14, 17), *[rng.randint(18, 40)] * 5])
+        )
         if not minor_ok:
             age = max(age, 18)
         birth = dt.date(self.cfg.until.year - age, rng.randint(1, 12), rng.randint(1, 28))
@@ -127,13 +133,16 @@ class Generator:
             region = _alpha2(country)
             mobile = phonenumbers.PhoneNumberType.MOBILE
             example = phonenumbers.example_number_for_type(region, mobile)
-            if example is None:
+            if example is None:  # every region in our geography has one; Italy as a fallback
                 example = phonenumbers.example_number_for_type("IT", mobile)
-            self._phone_cache[country] = (example.country_code, str(example.national_number))
+            assert example is not None and example.country_code is not None
+            self._phone_cache[country] = (int(example.country_code), str(example.national_number))
         code, national = self._phone_cache[country]
         keep = max(3, len(national) - 5)
         for _ in range(20):
-            candidate = national[:keep] + "".join(str(self.rng.randint(0, 9)) for _ in national[keep:])
+            candidate = national[:keep] + "".join(
+                str(self.rng.randint(0, 9)) for _ in national[keep:]
+            )
             number = phonenumbers.PhoneNumber(country_code=code, national_number=int(candidate))
             if phonenumbers.is_valid_number(number):
                 return f"+{code}{candidate}"
@@ -156,7 +165,9 @@ class Generator:
         family = rng.choice(ident.family[1])
         if rng.random() < 0.08:  # a typo: one letter doubled or dropped
             i = rng.randrange(1, len(family))
-            family = family[:i] + family[i - 1 :] if rng.random() < 0.5 else family[:i] + family[i + 1 :]
+            family = (
+                family[:i] + family[i - 1 :] if rng.random() < 0.5 else family[:i] + family[i + 1 :]
+            )
         name: dict[str, Any] = {"given_name": given, "family_name": family}
         if rng.random() < 0.1:  # swapped order: family name entered as given name
             name = {"given_name": family, "family_name": given}
@@ -178,18 +189,20 @@ class Generator:
             person["birth_date"] = birth
         if rng.random() < 0.6:
             number, issuer = ident.document
-            shown = rng.choice([number, number.lower(), f"{number[:2]} {number[2:]}", f"{number[:2]}-{number[2:]}"])
+            shown = rng.choice(
+                [number, number.lower(), f"{number[:2]} {number[2:]}", f"{number[:2]}-{number[2:]}"]
+            )
             status = "GENUINE"
             if ident.facilitator and rng.random() < 0.3:
                 status = rng.choice(["FRAUDULENT", "COUNTERFEIT", "STOLEN"])
             person["documents"] = [{"document_type": "PASSPORT", "number": shown,
                                     "issuing_country": issuer, "status": status}]  # fmt: skip
         if rng.random() < (0.8 if ident.facilitator else 0.4):
-            number = phonenumbers.parse(ident.phone_e164)
+            parsed = phonenumbers.parse(ident.phone_e164)
             fmt = rng.choice([phonenumbers.PhoneNumberFormat.NATIONAL,
                               phonenumbers.PhoneNumberFormat.INTERNATIONAL,
                               phonenumbers.PhoneNumberFormat.E164])  # fmt: skip
-            written = phonenumbers.format_number(number, fmt)
+            written = phonenumbers.format_number(parsed, fmt)
             phone: dict[str, Any] = {"number": written}
             if fmt == phonenumbers.PhoneNumberFormat.NATIONAL:
                 phone["country"] = ident.nationality
@@ -255,7 +268,9 @@ class Generator:
                                     "information_accuracy": rng.randint(1, 4),
                                     "contains_minor": minor}  # fmt: skip
         if rng.random() < 0.1:
-            handling["dissemination_denylist"] = [rng.choice([c for c in countries if c != reporter])]
+            handling["dissemination_denylist"] = [
+                rng.choice([c for c in countries if c != reporter])
+            ]
         elif rng.random() < 0.05:
             handling["dissemination_allowlist"] = sorted({reporter, countries[-1]})
         incident: dict[str, Any] = {"incident_type": route.incident_type}
@@ -282,12 +297,18 @@ class Generator:
             "case_refs": [f"{reporter}-{event.year}-{rng.randint(1000, 99999)}"],
             "handling": handling,
             "incident": incident,
-            "route": {"origin_country": countries[0], "transit_countries": countries[1:-1],
-                      "destination_country": countries[-1], "events": events},  # fmt: skip
+            "route": {
+                "origin_country": countries[0],
+                "transit_countries": countries[1:-1],
+                "destination_country": countries[-1],
+                "events": events,
+            },
             "persons": persons,
         }
         if rng.random() < 0.2:
-            message["operation_name"] = rng.choice(["BLUE AMBER", "NORTHERN LIGHT", "SEA HORSE", "ORION"])
+            message["operation_name"] = rng.choice(
+                ["BLUE AMBER", "NORTHERN LIGHT", "SEA HORSE", "ORION"]
+            )
         if route.sea_leg and rng.random() < 0.25:
             message["vessels"] = [{"name": rng.choice(["AL-NOUR", "SEA STAR", "GOOD HOPE", None]),
                                    "imo": f"{rng.randint(9_000_000, 9_999_999)}",
@@ -310,7 +331,9 @@ class Generator:
 
     @staticmethod
     def _is_minor(ident: Identity, on: dt.date) -> bool:
-        age = on.year - ident.birth.year - ((on.month, on.day) < (ident.birth.month, ident.birth.day))
+        age = (
+            on.year - ident.birth.year - ((on.month, on.day) < (ident.birth.month, ident.birth.day))
+        )
         return age < 18
 
     # -- the whole run -----------------------------------------------------------------
@@ -333,7 +356,9 @@ class Generator:
                 base = rng.choice(live)
                 msg = copy.deepcopy(base)
                 msg["message_id"] = self._uuid()
-                msg["created_at"] = min(msg["created_at"] + dt.timedelta(seconds=rng.randint(5, 600)), cfg.until)
+                msg["created_at"] = min(
+                    msg["created_at"] + dt.timedelta(seconds=rng.randint(5, 600)), cfg.until
+                )
                 kind = "content_duplicate"
                 out.truth[msg["message_id"]] = out.truth[base["message_id"]]
             elif live and r < cut_update:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from pipeline.settings import Settings
 
@@ -30,7 +30,9 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         base["min.insync.replicas"] = str(min(2, rf))
     return [
         TopicSpec(settings.topic_inbound, settings.partitions, rf, dict(base)),
-        TopicSpec(settings.topic_dlq, settings.partitions, rf, {**base, "retention.ms": str(90 * DAY_MS)}),
+        TopicSpec(
+            settings.topic_dlq, settings.partitions, rf, {**base, "retention.ms": str(90 * DAY_MS)}
+        ),
         TopicSpec(settings.topic_enriched, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_diffusion, settings.partitions, rf, dict(base)),
     ]

@@ -113,7 +113,7 @@ class Publisher:
         """Encode and queue one valid record; delivery is reported asynchronously."""
         value = self.codec.encode(record)
         message_id = str(record["message_id"])
-        headers = [
+        headers: list[tuple[str, str | bytes | None]] = [
             ("hst-source-ncb", str(record["source_ncb"]).encode()),
             ("hst-schema", f"{self.codec.subject}/v{self.codec.writer.version}".encode()),
         ]

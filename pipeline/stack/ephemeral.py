@@ -8,26 +8,32 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipeline.settings import Settings
+from pipeline.settings import BrokerKind, Settings
 from pipeline.stack.servers import Say, free_port
 from pipeline.stack.stack import Stack
 
 
 @contextlib.contextmanager
 def ephemeral_stack(
-    broker: str = "auto", *, say: Say = lambda _m: None, keep: bool = False
+    broker: BrokerKind = "auto", *, say: Say = lambda _m: None, keep: bool = False
 ) -> Iterator[Settings]:
     """Start a private stack; yield settings pointing at it; stop it by pid and clean up."""
     root = Path(tempfile.mkdtemp(prefix="hst-stack-"))
     settings = Settings(
-        data_dir=root, broker=broker,  # type: ignore[arg-type]
-        kafka_port=free_port(), kafka_controller_port=free_port(), search_port=free_port(),
-    )  # fmt: skip
+        data_dir=root,
+        broker=broker,
+        kafka_port=free_port(),
+        kafka_controller_port=free_port(),
+        search_port=free_port(),
+    )
     stack = Stack(settings)
     try:
         info = stack.up(say=say)
         yield settings.model_copy(
-            update={"bootstrap_servers": info["bootstrap_servers"], "search_url": info["search_url"]}
+            update={
+                "bootstrap_servers": info["bootstrap_servers"],
+                "search_url": info["search_url"],
+            }
         )
     finally:
         stack.down()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -77,10 +78,8 @@ def stop_process(pidfile: Path, *, timeout: float = 20.0) -> bool:
 
 def _reap(pid: int) -> None:
     """Collect a child's exit status (when the caller started it) so it does not linger."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def log_tail(logfile: Path, lines: int = 15) -> str:

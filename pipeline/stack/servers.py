@@ -16,7 +16,13 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from pipeline.stack.process import ProcessRecord, log_tail, read_pidfile, start_process, stop_process
+from pipeline.stack.process import (
+    ProcessRecord,
+    log_tail,
+    read_pidfile,
+    start_process,
+    stop_process,
+)
 
 Say = Callable[[str], None]
 
@@ -149,7 +155,9 @@ class KafkaServer(Server):
 
     name = "kafka"
 
-    def __init__(self, workdir: Path, port: int, controller_port: int, version: str, heap: str) -> None:
+    def __init__(
+        self, workdir: Path, port: int, controller_port: int, version: str, heap: str
+    ) -> None:
         super().__init__(workdir)
         self.port = port
         self.controller_port = controller_port
@@ -326,7 +334,6 @@ class SearchServer(Server):
                 return bool(resp.status == 200)
         except (urllib.error.URLError, OSError):
             return False
-
 
 
 def free_port() -> int:

@@ -1,0 +1,130 @@
+"""NCB gateway against the real broker: what is published comes back identical."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.codec import HST_MESSAGE, AvroCodec
+from pipeline.generate import GeneratorConfig, generate
+from pipeline.kafka.publisher import DeliveryError, Publisher
+from pipeline.settings import Settings
+from tests.integration.kafka_helpers import consume_all
+
+pytestmark = pytest.mark.integration
+
+
+def test_ten_thousand_messages_come_back_decoded_and_equal(topic_settings: Settings) -> None:
+    data = generate(GeneratorConfig(count=10_000, seed=21))
+    sent: dict[str, dict] = {}  # exact re-sends reuse the id with identical content
+    with Publisher(topic_settings) as pub:
+        for obj in data.messages:
+            record = pub.publish_json(obj)
+            assert sent.setdefault(record["message_id"], record) == record
+    assert pub.stats.delivered == 10_000 and not pub.stats.failures
+
+    messages = consume_all(topic_settings, topic_settings.topic_inbound, 10_000)
+    assert len(messages) == 10_000
+    codec = AvroCodec(HST_MESSAGE)
+    by_id: dict[str, list[dict]] = {}
+    for msg in messages:
+        record = codec.decode(msg.value())
+        assert msg.key().decode() == record["message_id"]
+        assert dict(msg.headers())["hst-source-ncb"].decode() == record["source_ncb"]
+        by_id.setdefault(record["message_id"], []).append(record)
+    # Every copy of every id (re-sends included) equals what was sent.
+    assert set(by_id) == set(sent)
+    for message_id, record in sent.items():
+        assert all(copy == record for copy in by_id[message_id])
+    assert sum(len(v) for v in by_id.values()) == 10_000
+
+
+def test_delivery_failure_is_never_silent(topic_settings: Settings) -> None:
+    pub = Publisher(
+        topic_settings, topic="no.such.topic", producer_config={"message.timeout.ms": 3000}
+    )
+    record = pub.validate(generate(GeneratorConfig(count=1, seed=1)).messages[0])
+    with pytest.raises(DeliveryError, match="1 record"), pub:
+        pub.publish(record)
+    assert pub.stats.failures and pub.stats.failures[0].message_id == record["message_id"]
+
+
+def _run_cli(
+    args: list[str], settings: Settings, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HST_BOOTSTRAP_SERVERS": settings.kafka_bootstrap,
+           "HST_TOPIC_INBOUND": settings.topic_inbound, "HST_MAX_NARRATIVE_CHARS": "5000"}  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "pipeline.cli.main", *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=120, check=False)  # fmt: skip
+
+
+def test_cli_refuses_bad_records_and_publishes_the_valid_ones(
+    topic_settings: Settings, tmp_path: Path
+) -> None:
+    until = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
+    good = [m for m in generate(GeneratorConfig(count=40, seed=8, until=until, resend_share=0,
+                                                content_duplicate_share=0)).messages
+            if m["action"] == "CREATE"][:6]  # fmt: skip
+    for m in good:
+        m["source_ncb"] = "ITA"
+    bad_type = json.loads(json.dumps(good[0]))
+    bad_type["message_id"] = "11111111-1111-4111-8111-111111111111"
+    bad_type["incident"]["dead_count"] = "many"
+    bad_enum = json.loads(json.dumps(good[1]))
+    bad_enum["message_id"] = "22222222-2222-4222-8222-222222222222"
+    bad_enum["incident"]["incident_type"] = "KIDNAPPING"
+    bad_country = json.loads(json.dumps(good[2]))
+    bad_country["message_id"] = "33333333-3333-4333-8333-333333333333"
+    bad_country["route"]["origin_country"] = "XYZ"
+    oversize = json.loads(json.dumps(good[3]))
+    oversize["message_id"] = "44444444-4444-4444-8444-444444444444"
+    oversize["incident"]["narrative"] = "x" * 5001
+    wrong_ncb = json.loads(json.dumps(good[4]))
+    wrong_ncb["message_id"] = "55555555-5555-4555-8555-555555555555"
+    wrong_ncb["source_ncb"] = "FRA"
+    lines = [json.dumps(good[5]), "{not json", json.dumps(bad_type), json.dumps(bad_enum),
+             json.dumps(bad_country), json.dumps(oversize), json.dumps(wrong_ncb), json.dumps(good[0])]  # fmt: skip
+    path = tmp_path / "batch.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+
+    proc = _run_cli(["publish", "--ncb", "ITA", "--json", str(path)], topic_settings)
+    assert proc.returncode == 1, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    summary = out[-1]["summary"]
+    assert summary["read"] == 8 and summary["published"] == 2 and summary["rejected"] == 6
+    rejected = {r["position"]: r for r in out[:-1]}
+
+    def reasons(pos: str) -> dict[str, str]:
+        return {e["path"]: e["reason"] for e in rejected[pos]["errors"]}
+
+    assert reasons("line 2")[""].startswith("malformed JSON")
+    assert reasons("line 3")["incident.dead_count"] == "expected int, got string 'many'"
+    assert "'KIDNAPPING' is not one of" in reasons("line 4")["incident.incident_type"]
+    assert (
+        reasons("line 5")["route.origin_country"]
+        == "'XYZ' is not an ISO 3166-1 alpha-3 country code"
+    )
+    assert reasons("line 6")["incident.narrative"] == "5001 characters exceed the limit of 5000"
+    assert reasons("line 7")["source_ncb"] == "'FRA' does not match the sending NCB 'ITA'"
+    assert rejected["line 7"]["message_id"] == "55555555-5555-4555-8555-555555555555"
+
+    published = consume_all(topic_settings, topic_settings.topic_inbound, 2, timeout=30)
+    codec = AvroCodec(HST_MESSAGE)
+    assert sorted(codec.decode(m.value())["message_id"] for m in published) == sorted(
+        [good[5]["message_id"], good[0]["message_id"]]
+    )
+
+
+def test_cli_dry_run_publishes_nothing(topic_settings: Settings) -> None:
+    data = generate(GeneratorConfig(count=5, seed=2))
+    stdin = "\n".join(json.dumps(m) for m in data.messages) + "\n"
+    proc = _run_cli(["publish", "--dry-run", "--json", "-"], topic_settings, stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["summary"]["valid"] == 5
+    assert consume_all(topic_settings, topic_settings.topic_inbound, 1, timeout=5) == []

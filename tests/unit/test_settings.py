@@ -1,0 +1,32 @@
+"""Settings come from HST_* environment variables; secrets never print."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.settings import Settings
+
+
+def test_defaults_are_the_embedded_stack() -> None:
+    s = Settings()
+    assert s.kafka_bootstrap == "127.0.0.1:19092"
+    assert s.search_endpoint == "http://127.0.0.1:19200"
+    assert (s.topic_inbound, s.topic_dlq, s.topic_enriched, s.topic_diffusion) == (
+        "hst.inbound", "hst.dlq", "hst.enriched", "hst.diffusion")  # fmt: skip
+    assert s.index_alias == "hst-messages"
+    assert s.partitions == 6
+
+
+def test_environment_points_at_real_services(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HST_BOOTSTRAP_SERVERS", "k1:9093,k2:9093")
+    monkeypatch.setenv("HST_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("HST_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("HST_SASL_USERNAME", "ncb-fra")
+    monkeypatch.setenv("HST_SASL_PASSWORD", "s3cret")
+    monkeypatch.setenv("HST_SEARCH_URL", "https://es:9200")
+    s = Settings()
+    conf = s.kafka_client_config()
+    assert conf["bootstrap.servers"] == "k1:9093,k2:9093"
+    assert conf["sasl.password"] == "s3cret"
+    assert s.search_endpoint == "https://es:9200" and not s.embedded_search
+    assert "s3cret" not in repr(s)

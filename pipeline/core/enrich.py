@@ -42,7 +42,7 @@ def normalise_document_number(number: str) -> str:
 @lru_cache(maxsize=65536)
 def normalise_phone(number: str, *region_hints: str | None) -> tuple[str | None, str | None]:
     """(E.164, country alpha-3) of a phone written in any format; (None, None) if invalid."""
-    hints = [h for h in region_hints if h] or [None]
+    hints: list[str | None] = [h for h in region_hints if h] or [None]
     for hint in hints:
         region = country_info(hint).alpha2 if hint else None
         try:
@@ -157,7 +157,7 @@ def _person(p: dict[str, Any], event_date: dt.date, source_ncb: str) -> dict[str
         "online_accounts": [
             {**a, "handle_normalised": a["handle"].strip().lstrip("@").lower()}
             for a in p.get("online_accounts") or []
-        ],  # fmt: skip
+        ],
         "documents": documents,
         "links": p.get("links") or [],
     }

@@ -55,6 +55,7 @@ def _reference_points() -> dict[str, tuple[float, float]]:
 def country_info(alpha3: str) -> CountryInfo:
     """Facts about an alpha-3 code (validated upstream)."""
     country = pycountry.countries.get(alpha_3=alpha3)
+    alpha2: str | None
     if country is not None:
         name = getattr(country, "common_name", None) or country.name
         alpha2 = country.alpha_2

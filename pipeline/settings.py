@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     ssl_key_location: Path | None = None
     ssl_key_password: SecretStr | None = None
     client_id: str = "hst-pipeline"
+    app_id: str = Field(
+        "hst-pipeline", description="Faust application id (consumer group, changelogs)."
+    )
 
     # Schema registry (Confluent wire format when set; single-object encoding otherwise).
     schema_registry_url: str | None = None
@@ -85,6 +88,16 @@ class Settings(BaseSettings):
 
     # Gateway rules.
     max_narrative_chars: int = Field(20_000, ge=1)
+
+    @property
+    def topic_content(self) -> str:
+        """Internal repartition topic keyed by content hash."""
+        return f"{self.topic_inbound}.content"
+
+    @property
+    def topic_lineage(self) -> str:
+        """Internal repartition topic keyed by the message_id an input concerns."""
+        return f"{self.topic_inbound}.lineage"
 
     @property
     def kafka_bootstrap(self) -> str:

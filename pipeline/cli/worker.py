@@ -1,0 +1,43 @@
+"""``hst worker``: run one stream worker (Faust) against the configured broker and search."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from pipeline.cli import common
+
+
+def worker(
+    name: str = typer.Option(
+        "worker-1",
+        "--name",
+        help="Worker name: its RocksDB state lives in <data_dir>/workers/<name>.",
+    ),
+    web_port: int = typer.Option(
+        6066, "--web-port", help="Port of the health and /metrics endpoint (127.0.0.1)."
+    ),
+    loglevel: str = typer.Option("info", "--loglevel", help="debug, info, warning or error."),
+    batch_size: int = typer.Option(500, help="Documents per bulk request."),
+    batch_within: float = typer.Option(0.5, help="Seconds to wait to fill a batch."),
+) -> None:
+    """Run a worker: validate, deduplicate, enrich and index HST messages.
+
+    Topics and the index are created first (idempotent). Several workers with different
+    --name and --web-port share the partitions of one consumer group.
+    """
+    from faust.worker import Worker
+
+    from pipeline.kafka.admin import ensure_topics
+    from pipeline.search.client import sync_client
+    from pipeline.search.index import ensure_index
+    from pipeline.stream.app import Pipeline
+
+    cfg = common.settings()
+    logging.basicConfig(level=loglevel.upper())
+    ensure_topics(cfg)
+    ensure_index(sync_client(cfg), cfg.index_alias)
+    pipeline = Pipeline(cfg, worker_name=name, web_port=web_port, batch_size=batch_size,
+                        batch_within=batch_within)  # fmt: skip
+    Worker(pipeline.app, loglevel=loglevel).execute_from_commandline()

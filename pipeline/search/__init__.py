@@ -1,0 +1,1 @@
+"""Elasticsearch: client, index template and alias, bulk writes, analyst queries."""

@@ -1,0 +1,125 @@
+"""Bulk writes that never drop a document silently.
+
+- Transport errors, 429 and 5xx (whole request or per item) are retried with capped
+  exponential backoff, indefinitely: the caller holds its batch (backpressure) and offsets
+  are not committed meanwhile.
+- Per-item permanent errors (4xx such as a mapping error) are returned to the caller,
+  which routes them to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+
+log = logging.getLogger(__name__)
+
+# 404 on delete is success: the document is already gone (idempotent re-processing).
+_OK_STATUSES = {200, 201}
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """One bulk operation: ``index`` (with doc), ``update`` (partial doc) or ``delete``."""
+
+    op: str
+    index: str
+    doc_id: str
+    doc: dict[str, Any] | None = None
+    ref: Any = None  # caller's handle (e.g. the event), returned with failures
+
+    def lines(self) -> list[bytes]:
+        """NDJSON lines of this action."""
+        head = orjson.dumps({self.op: {"_index": self.index, "_id": self.doc_id}})
+        if self.op == "index":
+            return [head, orjson.dumps(self.doc)]
+        if self.op == "update":
+            return [head, orjson.dumps({"doc": self.doc})]
+        return [head]
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """A permanent per-item failure."""
+
+    action: BulkAction
+    status: int
+    error_type: str
+    reason: str
+
+
+def _retryable(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _item_ok(action: BulkAction, status: int) -> bool:
+    return status in _OK_STATUSES or (action.op == "delete" and status == 404)
+
+
+async def bulk_write(
+    es: AsyncElasticsearch,
+    actions: list[BulkAction],
+    *,
+    max_backoff: float = 30.0,
+    on_retry: Callable[[str, float], Awaitable[None] | None] | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> list[ItemFailure]:
+    """Write ``actions`` until each succeeded or failed permanently; returns the failures."""
+    pending = list(actions)
+    failures: list[ItemFailure] = []
+    attempt = 0
+    while pending:
+        body = b"\n".join(line for a in pending for line in a.lines()) + b"\n"
+        try:
+            resp = await es.bulk(operations=body, refresh=False)
+        except (TransportError, ApiError) as exc:
+            status = (
+                getattr(exc, "status_code", None)
+                or getattr(getattr(exc, "meta", None), "status", 0)
+                or 0
+            )
+            if isinstance(exc, ApiError) and not _retryable(int(status)):
+                # The whole request was refused (e.g. 400 on a malformed body): per-item fate unknown,
+                # so each action is retried on its own to isolate the culprit.
+                if len(pending) > 1:
+                    for action in pending:
+                        failures += await bulk_write(es, [action], max_backoff=max_backoff,
+                                                     on_retry=on_retry, sleep=sleep)  # fmt: skip
+                    return failures
+                failures.append(
+                    ItemFailure(pending[0], int(status), "bulk_refused", str(exc)[:500])
+                )
+                return failures
+            attempt += 1
+            delay = min(max_backoff, 0.2 * 2 ** min(attempt, 8))
+            reason = f"search unavailable ({type(exc).__name__}: {str(exc)[:120]}); retry in {delay:.1f}s"
+            log.warning(reason)
+            if on_retry is not None:
+                result = on_retry(reason, delay)
+                if result is not None:
+                    await result
+            await sleep(delay)
+            continue
+        retry: list[BulkAction] = []
+        for action, item in zip(pending, resp["items"], strict=True):
+            result = next(iter(item.values()))
+            status = int(result.get("status", 500))
+            if _item_ok(action, status):
+                continue
+            if _retryable(status):
+                retry.append(action)
+            else:
+                error = result.get("error") or {}
+                failures.append(ItemFailure(action, status, str(error.get("type", "error")),
+                                            str(error.get("reason", error))[:1000]))  # fmt: skip
+        if retry:
+            attempt += 1
+            await sleep(min(max_backoff, 0.2 * 2 ** min(attempt, 8)))
+        pending = retry
+    return failures

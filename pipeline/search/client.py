@@ -1,0 +1,93 @@
+"""Elasticsearch clients from settings (the embedded OpenSearch-compatible server included).
+
+The official client sends ``application/vnd.elasticsearch+json; compatible-with=N``, which
+the embedded server refuses (406). The node classes below rewrite those headers to plain
+JSON; they are used only when ``search_compat_headers`` is on (default: embedded server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elastic_transport import AiohttpHttpNode, HttpHeaders, Urllib3HttpNode
+from elastic_transport._node import NodeApiResponse
+from elasticsearch import AsyncElasticsearch, Elasticsearch
+
+from pipeline.settings import Settings
+
+
+def _plain_headers(headers: HttpHeaders | None) -> HttpHeaders | None:
+    if headers is None:
+        return None
+    out = headers.copy()
+    for name in ("accept", "content-type"):
+        value = out.get(name)
+        if value and "vnd.elasticsearch" in value:
+            out[name] = "application/x-ndjson" if "x-ndjson" in value else "application/json"
+    return out
+
+
+class PlainJsonUrllib3Node(Urllib3HttpNode):
+    """Sync node that sends plain JSON content types."""
+
+    def perform_request(  # noqa: D102
+        self,
+        method: str,
+        target: str,
+        body: bytes | None = None,
+        headers: HttpHeaders | None = None,
+        **kwargs: Any,
+    ) -> NodeApiResponse:
+        return super().perform_request(method, target, body, _plain_headers(headers), **kwargs)
+
+
+class PlainJsonAiohttpNode(AiohttpHttpNode):
+    """Async node that sends plain JSON content types."""
+
+    async def perform_request(  # type: ignore[override]  # noqa: D102
+        self,
+        method: str,
+        target: str,
+        body: bytes | None = None,
+        headers: HttpHeaders | None = None,
+        **kwargs: Any,
+    ) -> NodeApiResponse:
+        return await super().perform_request(
+            method, target, body, _plain_headers(headers), **kwargs
+        )
+
+
+def _client_kwargs(settings: Settings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 2}
+    if settings.search_api_key:
+        kwargs["api_key"] = settings.search_api_key.get_secret_value()
+    elif settings.search_username and settings.search_password:
+        kwargs["basic_auth"] = (
+            settings.search_username,
+            settings.search_password.get_secret_value(),
+        )
+    if settings.search_ca_certs:
+        kwargs["ca_certs"] = str(settings.search_ca_certs)
+    return kwargs
+
+
+def _compat(settings: Settings) -> bool:
+    if settings.search_compat_headers is not None:
+        return settings.search_compat_headers
+    return settings.embedded_search
+
+
+def sync_client(settings: Settings) -> Elasticsearch:
+    """A blocking client (CLI commands, tests)."""
+    kwargs = _client_kwargs(settings)
+    if _compat(settings):
+        kwargs["node_class"] = PlainJsonUrllib3Node
+    return Elasticsearch(settings.search_endpoint, **kwargs)
+
+
+def async_client(settings: Settings) -> AsyncElasticsearch:
+    """An asyncio client (the worker)."""
+    kwargs = _client_kwargs(settings)
+    if _compat(settings):
+        kwargs["node_class"] = PlainJsonAiohttpNode
+    return AsyncElasticsearch(settings.search_endpoint, **kwargs)

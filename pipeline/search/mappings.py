@@ -1,0 +1,189 @@
+"""Index template for ``hst-messages``: explicit mappings for every field analysts use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+KW = {"type": "keyword"}
+DATE = {"type": "date"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+GEO = {"type": "geo_point"}
+
+
+def text_kw(analyzer: str = "hst_name") -> dict[str, Any]:
+    """Text for full-text search with a keyword sub-field for exact match and aggregations."""
+    return {
+        "type": "text",
+        "analyzer": analyzer,
+        "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
+    }
+
+
+SETTINGS: dict[str, Any] = {
+    "number_of_shards": 1,
+    "analysis": {
+        "analyzer": {
+            # Names arrive transliterated to Latin; fold accents (Traoré = Traore).
+            "hst_name": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["lowercase", "asciifolding"],
+            },
+        }
+    },
+}
+
+PERSON: dict[str, Any] = {
+    "type": "nested",
+    "properties": {
+        "person_id": KW,
+        "role": KW,
+        "given_name": text_kw(),
+        "family_name": text_kw(),
+        "full_name": text_kw(),
+        "original_script_name": text_kw("standard"),
+        "script": KW,
+        "name_latin": text_kw(),
+        "name_normalised": KW,
+        "name_keys": KW,
+        "aliases": text_kw(),
+        "aliases_normalised": KW,
+        "sex": KW,
+        "birth_date": KW,
+        "birth_year": INT,
+        "age_min": INT,
+        "age_max": INT,
+        "is_minor": BOOL,
+        "nationalities": KW,
+        "phones": {"type": "nested", "properties": {"raw": KW, "e164": KW, "country": KW}},
+        "emails": KW,
+        "online_accounts": {"properties": {"platform": KW, "handle": KW, "handle_normalised": KW}},
+        "documents": {
+            "type": "nested",
+            "properties": {
+                "document_type": KW,
+                "number": KW,
+                "number_normalised": KW,
+                "issuing_country": KW,
+                "issue_date": DATE,
+                "expiry_date": DATE,
+                "status": KW,
+                "suspicious": BOOL,
+            },
+        },  # fmt: skip
+        "links": {"properties": {"person_id": KW, "relation": KW}},
+    },
+}
+
+MAPPINGS: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "message_id": KW,
+        "schema_version": INT,
+        "source_ncb": KW,
+        "source_ncb_name": KW,
+        "created_at": DATE,
+        "event_time": DATE,
+        "action": KW,
+        "supersedes_message_id": KW,
+        "related_message_ids": KW,
+        "case_refs": KW,
+        "operation_name": KW,
+        "reporting_unit": KW,
+        "handling": {
+            "properties": {
+                "handling_codes": KW,
+                "source_reliability": KW,
+                "information_accuracy": INT,
+                "dissemination_allowlist": KW,
+                "dissemination_denylist": KW,
+                "contains_minor": BOOL,
+                "retention_review_date": DATE,
+            }
+        },  # fmt: skip
+        "contains_minor_effective": BOOL,
+        "incident": {
+            "properties": {
+                "incident_type": KW,
+                "exploitation_types": KW,
+                "control_methods": KW,
+                "narrative": {"type": "text"},
+                "narrative_language": KW,
+                "dead_count": INT,
+                "missing_count": INT,
+                "survivor_count": INT,
+                "cause_of_death": KW,
+            }
+        },  # fmt: skip
+        "route": {
+            "properties": {
+                "origin_country": KW,
+                "transit_countries": KW,
+                "destination_country": KW,
+                "path": KW,
+                "countries": KW,
+                "country_names": KW,
+                "regions": KW,
+                "sub_regions": KW,
+                "events": {
+                    "type": "nested",
+                    "properties": {
+                        "event_type": KW,
+                        "date": DATE,
+                        "country": KW,
+                        "country_name": KW,
+                        "place": text_kw(),
+                        "location": GEO,
+                        "location_source": KW,
+                    },
+                },
+            }
+        },  # fmt: skip
+        "location": GEO,
+        "location_source": KW,
+        "incident_sub_region": KW,
+        "persons": PERSON,
+        "vehicles": {"properties": {"plate": KW, "country": KW, "make": KW, "model": KW}},
+        "vessels": {"properties": {"name": KW, "imo": KW, "mmsi": KW, "flag": KW}},
+        "payments": {
+            "properties": {
+                "amount": {"type": "double"},
+                "currency": KW,
+                "channel": KW,
+                "payer_account": KW,
+                "payee_account": KW,
+                "date": DATE,
+            }
+        },  # fmt: skip
+        "identifiers": KW,
+        "counts": {
+            "properties": {
+                "persons": INT,
+                "victims": INT,
+                "minors": INT,
+                "dead": INT,
+                "missing": INT,
+                "suspicious_documents": INT,
+            }
+        },  # fmt: skip
+        "priority_score": INT,
+        "priority_reasons": KW,
+        "absorbed_message_ids": KW,
+        "kafka": {
+            "properties": {
+                "topic": KW,
+                "partition": INT,
+                "offset": {"type": "long"},
+                "timestamp": DATE,
+            }
+        },
+        "processing": {"properties": {"received_at": DATE, "indexed_at": DATE, "worker": KW}},
+    },
+}
+
+
+def index_template(alias: str) -> dict[str, Any]:
+    """The composable index template for ``<alias>-*`` indices."""
+    return {"index_patterns": [f"{alias}-*"], "template": {"settings": SETTINGS, "mappings": MAPPINGS},
+            "priority": 100}  # fmt: skip

@@ -1,0 +1,1 @@
+"""The stream: Faust agents that validate, deduplicate, enrich and index HST messages."""

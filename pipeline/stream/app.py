@@ -1,0 +1,373 @@
+"""The Faust worker.
+
+Three agents, each a thin ``async for`` loop over one topic, ``concurrency=1``, every event
+guarded so a failure becomes a dead letter and never a dead agent:
+
+1. ``validate`` on the inbound topic (keyed by message_id): decode either framing, apply the
+   gateway's rules; forward to ``<inbound>.content`` keyed by the content hash.
+2. ``dedupe`` (table ``content``, keyed by content hash): drop exact re-sends, absorb content
+   duplicates into the first id, forward the rest to ``<inbound>.lineage`` keyed by the
+   message_id each input concerns (its own id; the superseded id for UPDATE/WITHDRAW).
+3. ``index`` (table ``lineage``): batches with ``take_events``; decides index/delete/update
+   per message, writes one bulk request, retries while the search server is unavailable
+   (holding the batch: backpressure), dead-letters per-item permanent failures, publishes
+   the enriched documents, and only then lets Faust ack the batch.
+
+Faust flushes its producer (acks=all) before committing offsets, so forwarded records,
+changelog writes and dead letters are durable before the source offsets move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import faust
+import orjson
+from faust.types import EventT, StreamT
+
+from pipeline.codec import DEAD_LETTER, AvroCodec, CodecError
+from pipeline.core.coerce import FieldError, to_json
+from pipeline.core.dedupe import (
+    ABSORB,
+    CONTENT_DUPLICATE,
+    INDEX,
+    SUPERSEDE,
+    decide_content,
+    decide_lineage,
+)
+from pipeline.core.enrich import content_hash, enrich
+from pipeline.core.validation import Limits, MessageValidator, ValidationError
+from pipeline.kafka.publisher import make_codec
+from pipeline.search.bulk import BulkAction, bulk_write
+from pipeline.search.client import async_client
+from pipeline.settings import Settings
+from pipeline.stream import metrics
+from pipeline.stream.deadletter import DeadLetter, headers_dict
+
+log = logging.getLogger("hst.worker")
+
+
+def utc_now() -> dt.datetime:
+    """Wall clock, aware UTC."""
+    return dt.datetime.now(tz=dt.UTC)
+
+
+def _ms(t: dt.datetime) -> str:
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def faust_broker_urls(settings: Settings) -> list[str]:
+    """Faust broker URLs from the bootstrap list."""
+    return [f"kafka://{hp.strip()}" for hp in settings.kafka_bootstrap.split(",") if hp.strip()]
+
+
+def broker_credentials(settings: Settings) -> Any:
+    """SASL/TLS credentials for aiokafka, or None for PLAINTEXT."""
+    if settings.security_protocol == "PLAINTEXT":
+        return None
+    import ssl
+
+    ssl_context = None
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        ssl_context = ssl.create_default_context(
+            cafile=str(settings.ssl_ca_location) if settings.ssl_ca_location else None
+        )
+        if settings.ssl_certificate_location and settings.ssl_key_location:
+            ssl_context.load_cert_chain(
+                str(settings.ssl_certificate_location), str(settings.ssl_key_location)
+            )
+    if settings.sasl_mechanism and settings.sasl_username and settings.sasl_password:
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password.get_secret_value(),
+            mechanism=settings.sasl_mechanism,
+            ssl_context=ssl_context,
+        )
+    return faust.SSLCredentials(ssl_context) if ssl_context else None
+
+
+class Pipeline:
+    """One worker's Faust app, its topics, tables and agents."""
+
+    def __init__(self, settings: Settings, *, worker_name: str = "worker-1", web_port: int = 6066,
+                 batch_size: int = 500, batch_within: float = 0.5) -> None:  # fmt: skip
+        self.settings = settings
+        self.worker_name = worker_name
+        self.batch_size = batch_size
+        self.batch_within = batch_within
+        self.codec = make_codec(settings)
+        self.dlq_codec = AvroCodec(DEAD_LETTER)
+        self.validator = MessageValidator(
+            self.codec.reader.raw, Limits(settings.max_narrative_chars)
+        )
+        self.datadir = Path(settings.data_dir).resolve() / "workers" / worker_name
+        self.datadir.parent.mkdir(parents=True, exist_ok=True)
+        partitions = settings.partitions
+        self.app = faust.App(
+            settings.app_id,
+            broker=faust_broker_urls(settings),
+            broker_credentials=broker_credentials(settings),
+            store="rocksdb://",
+            datadir=str(self.datadir),
+            topic_partitions=partitions,
+            topic_replication_factor=settings.replication_factor,
+            producer_acks=-1,
+            consumer_auto_offset_reset="earliest",
+            broker_commit_interval=1.0,
+            web_enabled=True,
+            web_bind="127.0.0.1",
+            web_port=web_port,
+            web_host="127.0.0.1",
+            table_standby_replicas=0,
+        )
+        raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": partitions}
+        self.inbound = self.app.topic(settings.topic_inbound, **raw)
+        self.content_topic = self.app.topic(settings.topic_content, **raw)
+        self.lineage_topic = self.app.topic(settings.topic_lineage, **raw)
+        self.dlq = self.app.topic(settings.topic_dlq, **raw)
+        self.enriched = self.app.topic(settings.topic_enriched, **raw)
+        # Keys and values as JSON (Faust's default serializer for tables).
+        self.content_table = self.app.Table("content", partitions=partitions)
+        self.lineage_table = self.app.Table("lineage", partitions=partitions)
+        self._es: Any = None
+        self.app.agent(self.inbound, name="validate", concurrency=1)(self._validate_agent)
+        self.app.agent(self.content_topic, name="dedupe", concurrency=1)(self._dedupe_agent)
+        self.app.agent(self.lineage_topic, name="index", concurrency=1)(self._index_agent)
+        self._register_views()
+
+    # -- web -------------------------------------------------------------------------------
+    def _register_views(self) -> None:
+        worker_name = self.worker_name
+
+        # Faust calls a function view as ``view.get(request)``: plain functions, not methods.
+        @self.app.page("/metrics")
+        async def metrics_view(view: Any, request: Any) -> Any:
+            from prometheus_client import generate_latest
+
+            return view.bytes(generate_latest(metrics.REGISTRY), content_type="text/plain")
+
+        @self.app.page("/health")
+        async def health_view(view: Any, request: Any) -> Any:
+            return view.json({"status": "ok", "worker": worker_name,
+                              "search_up": bool(metrics.SEARCH_UP._value.get())})  # fmt: skip
+
+    # -- dead letters ----------------------------------------------------------------------
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        """Send a dead letter (durable before the source offset is committed)."""
+        value = self.dlq_codec.encode(letter.to_dict(utc_now()))
+        await self.dlq.send(key=letter.original_key, value=value)
+        metrics.DEAD_LETTERS.labels(letter.stage, letter.error_type).inc()
+
+    async def _dead_letter_event(self, event: EventT, stage: str, error_type: str, reason: str,
+                                 field_errors: list[FieldError] | None = None,
+                                 message_id: str | None = None, source_ncb: str | None = None) -> None:  # fmt: skip
+        msg = event.message
+        await self.dead_letter(DeadLetter(
+            stage=stage, error_type=error_type, reason=reason, topic=msg.topic,
+            partition=msg.partition, offset=msg.offset, original_key=msg.key,
+            original_value=msg.value, original_headers=headers_dict(msg.headers),
+            field_errors=field_errors or [], message_id=message_id, source_ncb=source_ncb,
+        ))  # fmt: skip
+
+    async def _dead_letter_record(
+        self, env: dict[str, Any], stage: str, error_type: str, reason: str
+    ) -> None:
+        """Dead-letter a message from an internal stage: original bytes re-encoded from the record."""
+        record = env["record"]
+        try:
+            datum, _ = self.validator.coercer.to_datum(record)
+            value: bytes | None = self.codec.encode(datum)
+        except Exception:
+            value = orjson.dumps(record)
+        topic, partition, offset = env["src"]
+        await self.dead_letter(DeadLetter(
+            stage=stage, error_type=error_type, reason=reason, topic=topic, partition=partition,
+            offset=offset, original_key=record["message_id"].encode(), original_value=value,
+            message_id=record["message_id"], source_ncb=record.get("source_ncb"),
+        ))  # fmt: skip
+
+    # -- stage 1: decode and validate -------------------------------------------------------
+    async def _validate_agent(self, stream: StreamT) -> None:
+        async for event in stream.events():
+            try:
+                await self.validate_event(event)
+            except Exception as exc:  # never a dead agent: the event becomes a dead letter
+                log.exception("validate: unexpected error")
+                await self._dead_letter_event(event, "validate", "internal_error", repr(exc))
+
+    async def validate_event(self, event: EventT) -> None:
+        """Decode, validate and forward one inbound record."""
+        msg = event.message
+        received = utc_now()
+        value = msg.value
+        if not isinstance(value, bytes | bytearray):
+            await self._dead_letter_event(event, "decode", "empty", "record has no value")
+            metrics.EVENTS.labels("validate", "dead_letter").inc()
+            return
+        try:
+            datum = self.codec.decode(bytes(value))
+        except CodecError as exc:
+            await self._dead_letter_event(event, "decode", exc.error_type, str(exc))
+            metrics.EVENTS.labels("validate", "dead_letter").inc()
+            return
+        try:
+            self.validator.check_record(datum, now=received)
+        except ValidationError as exc:
+            await self._dead_letter_event(event, "validate", "invalid_field", str(exc), exc.errors,
+                                          datum.get("message_id"), datum.get("source_ncb"))  # fmt: skip
+            metrics.EVENTS.labels("validate", "dead_letter").inc()
+            return
+        record = to_json(datum)
+        digest = content_hash(record)
+        env = {"record": record, "hash": digest, "src": [msg.topic, msg.partition, msg.offset],
+               "ts": int(msg.timestamp * 1000), "received_at": _ms(received)}  # fmt: skip
+        await self.content_topic.send(key=digest.encode(), value=orjson.dumps(env))
+        metrics.EVENTS.labels("validate", "forwarded").inc()
+
+    # -- stage 2: deduplicate ---------------------------------------------------------------
+    async def _dedupe_agent(self, stream: StreamT) -> None:
+        async for event in stream.events():
+            try:
+                await self.dedupe_event(event)
+            except Exception as exc:
+                log.exception("dedupe: unexpected error")
+                await self._dead_letter_event(event, "dedupe", "internal_error", repr(exc))
+
+    async def dedupe_event(self, event: EventT) -> None:
+        """Drop exact re-sends, absorb content duplicates, forward new messages."""
+        env = orjson.loads(event.message.value)
+        record = env["record"]
+        message_id = record["message_id"]
+        decision = decide_content(self.content_table.get(env["hash"]), message_id, env["src"])
+        self.content_table[env["hash"]] = decision.state
+        metrics.EVENTS.labels("dedupe", decision.outcome).inc()
+        if decision.absorb_into is not None:
+            if decision.outcome == CONTENT_DUPLICATE:
+                log.debug("content duplicate %s of %s", message_id, decision.absorb_into)
+            absorb = {"role": ABSORB, "target": decision.absorb_into, "absorbed": decision.absorbed}
+            await self.lineage_topic.send(
+                key=decision.absorb_into.encode(), value=orjson.dumps(absorb)
+            )
+        if not decision.forward:
+            return
+        if record["action"] != "WITHDRAW":
+            env_index = {**env, "role": INDEX, "target": message_id}
+            await self.lineage_topic.send(key=message_id.encode(), value=orjson.dumps(env_index))
+        supersedes = record.get("supersedes_message_id")
+        if supersedes:
+            sup = {
+                "role": SUPERSEDE,
+                "target": supersedes,
+                "by": message_id,
+                "kind": record["action"],
+            }
+            await self.lineage_topic.send(key=supersedes.encode(), value=orjson.dumps(sup))
+
+    # -- stage 3: enrich and index ----------------------------------------------------------
+    async def _index_agent(self, stream: StreamT) -> None:
+        async for events in stream.take_events(self.batch_size, within=self.batch_within):
+            try:
+                await self.index_batch(stream, events)
+            except Exception:  # take_events acks the batch even if we raise: never raise
+                log.exception("index: unexpected error on a batch; holding it and retrying")
+                await self._retry_batch_forever(stream, events)
+
+    async def _retry_batch_forever(self, stream: StreamT, events: list[EventT]) -> None:
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.index_batch(stream, events)
+                return
+            except Exception:
+                log.exception("index: batch still failing; retrying in %.0fs", delay)
+                delay = min(60.0, delay * 2)
+
+    async def index_batch(self, stream: StreamT, events: list[EventT]) -> None:
+        """Decide every event of the batch, write one bulk request, then publish results."""
+        alias = self.settings.index_alias
+        actions: list[BulkAction] = []
+        envs: dict[str, dict[str, Any]] = {}
+        for event in events:
+            stream._set_current_event(event)  # type: ignore[attr-defined]  # tables need it
+            env = orjson.loads(event.message.value)
+            target = env["target"]
+            try:
+                decision = decide_lineage(self.lineage_table.get(target), env["role"], env)
+                if decision.conflict:
+                    await self._dead_letter_record(
+                        env, "dedupe", "message_id_conflict", decision.conflict
+                    )
+                    continue
+                self.lineage_table[target] = decision.state
+                if decision.action == "index":
+                    doc = enrich(env["record"])
+                    topic, partition, offset = env["src"]
+                    doc["absorbed_message_ids"] = decision.absorbed
+                    doc["kafka"] = {"topic": topic, "partition": partition, "offset": offset,
+                                    "timestamp": env["ts"]}  # fmt: skip
+                    doc["processing"] = {
+                        "received_at": env["received_at"],
+                        "worker": self.worker_name,
+                    }
+                    actions.append(BulkAction("index", alias, target, doc, ref=env))
+                    envs[target] = env
+                elif decision.action == "delete":
+                    actions.append(BulkAction("delete", alias, target))
+                elif decision.action == "update":
+                    actions.append(
+                        BulkAction(
+                            "update", alias, target, {"absorbed_message_ids": decision.absorbed}
+                        )
+                    )
+                metrics.EVENTS.labels("index", f"{env['role']}:{decision.action}").inc()
+            except Exception as exc:
+                log.exception("index: cannot prepare %s", target)
+                if env.get("record"):
+                    await self._dead_letter_record(env, "enrich", "enrich_error", repr(exc))
+                else:
+                    await self._dead_letter_event(event, "index", "internal_error", repr(exc))
+        stream._set_current_event(None)  # type: ignore[attr-defined]
+        if not actions:
+            return
+        indexed_at = _ms(utc_now())
+        for action in actions:
+            if action.op == "index" and action.doc is not None:
+                action.doc["processing"]["indexed_at"] = indexed_at
+        started = time.perf_counter()
+        failures = await bulk_write(self.es, actions, on_retry=self._on_search_retry)
+        metrics.BULK_SECONDS.observe(time.perf_counter() - started)
+        metrics.SEARCH_UP.set(1)
+        failed_ids = set()
+        for failure in failures:
+            failed_ids.add(failure.action.doc_id)
+            env = failure.action.ref or {"record": None}
+            reason = f"{failure.status} {failure.error_type}: {failure.reason}"
+            if env.get("record"):
+                await self._dead_letter_record(env, "index", failure.error_type, reason)
+            else:
+                log.error(
+                    "index: %s %s failed permanently: %s",
+                    failure.action.op,
+                    failure.action.doc_id,
+                    reason,
+                )
+        for action in actions:
+            if action.op == "index" and action.doc_id not in failed_ids and action.doc is not None:
+                await self.enriched.send(key=action.doc_id.encode(), value=orjson.dumps(action.doc))
+
+    async def _on_search_retry(self, reason: str, delay: float) -> None:
+        metrics.SEARCH_RETRIES.inc()
+        metrics.SEARCH_UP.set(0)
+
+    @property
+    def es(self) -> Any:
+        """The async search client, created inside the worker's event loop."""
+        if self._es is None:
+            self._es = async_client(self.settings)
+        return self._es

@@ -77,7 +77,7 @@ async def bulk_write(
     while pending:
         body = b"\n".join(line for a in pending for line in a.lines()) + b"\n"
         try:
-            resp = await es.bulk(operations=body, refresh=False)
+            resp = await es.bulk(operations=body, refresh=False)  # type: ignore[arg-type]  # bytes NDJSON is accepted
         except (TransportError, ApiError) as exc:
             status = (
                 getattr(exc, "status_code", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from elastic_transport import AiohttpHttpNode, HttpHeaders, Urllib3HttpNode
+from elastic_transport._models import DEFAULT, DefaultType
 from elastic_transport._node import NodeApiResponse
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
@@ -36,9 +37,11 @@ class PlainJsonUrllib3Node(Urllib3HttpNode):
         target: str,
         body: bytes | None = None,
         headers: HttpHeaders | None = None,
-        **kwargs: Any,
+        request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
-        return super().perform_request(method, target, body, _plain_headers(headers), **kwargs)
+        return super().perform_request(
+            method, target, body, _plain_headers(headers), request_timeout
+        )
 
 
 class PlainJsonAiohttpNode(AiohttpHttpNode):

@@ -71,7 +71,7 @@ PERSON: dict[str, Any] = {
                 "status": KW,
                 "suspicious": BOOL,
             },
-        },  # fmt: skip
+        },
         "links": {"properties": {"person_id": KW, "relation": KW}},
     },
 }
@@ -101,7 +101,7 @@ MAPPINGS: dict[str, Any] = {
                 "contains_minor": BOOL,
                 "retention_review_date": DATE,
             }
-        },  # fmt: skip
+        },
         "contains_minor_effective": BOOL,
         "incident": {
             "properties": {
@@ -115,7 +115,7 @@ MAPPINGS: dict[str, Any] = {
                 "survivor_count": INT,
                 "cause_of_death": KW,
             }
-        },  # fmt: skip
+        },
         "route": {
             "properties": {
                 "origin_country": KW,
@@ -139,7 +139,7 @@ MAPPINGS: dict[str, Any] = {
                     },
                 },
             }
-        },  # fmt: skip
+        },
         "location": GEO,
         "location_source": KW,
         "incident_sub_region": KW,
@@ -155,7 +155,7 @@ MAPPINGS: dict[str, Any] = {
                 "payee_account": KW,
                 "date": DATE,
             }
-        },  # fmt: skip
+        },
         "identifiers": KW,
         "counts": {
             "properties": {
@@ -166,7 +166,7 @@ MAPPINGS: dict[str, Any] = {
                 "missing": INT,
                 "suspicious_documents": INT,
             }
-        },  # fmt: skip
+        },
         "priority_score": INT,
         "priority_reasons": KW,
         "absorbed_message_ids": KW,

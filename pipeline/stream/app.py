@@ -28,7 +28,6 @@ from typing import Any
 
 import faust
 import orjson
-from faust.types import EventT, StreamT
 
 from pipeline.codec import DEAD_LETTER, AvroCodec, CodecError
 from pipeline.core.coerce import FieldError, to_json
@@ -50,6 +49,10 @@ from pipeline.stream import metrics
 from pipeline.stream.deadletter import DeadLetter, headers_dict
 
 log = logging.getLogger("hst.worker")
+
+# Faust's generic stubs are incomplete (StreamT lacks take_events): treat them as Any.
+EventT = Any
+StreamT = Any
 
 
 def utc_now() -> dt.datetime:
@@ -125,12 +128,11 @@ class Pipeline:
             web_host="127.0.0.1",
             table_standby_replicas=0,
         )
-        raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": partitions}
-        self.inbound = self.app.topic(settings.topic_inbound, **raw)
-        self.content_topic = self.app.topic(settings.topic_content, **raw)
-        self.lineage_topic = self.app.topic(settings.topic_lineage, **raw)
-        self.dlq = self.app.topic(settings.topic_dlq, **raw)
-        self.enriched = self.app.topic(settings.topic_enriched, **raw)
+        self.inbound = self._raw_topic(settings.topic_inbound)
+        self.content_topic = self._raw_topic(settings.topic_content)
+        self.lineage_topic = self._raw_topic(settings.topic_lineage)
+        self.dlq = self._raw_topic(settings.topic_dlq)
+        self.enriched = self._raw_topic(settings.topic_enriched)
         # Keys and values as JSON (Faust's default serializer for tables).
         self.content_table = self.app.Table("content", partitions=partitions)
         self.lineage_table = self.app.Table("lineage", partitions=partitions)
@@ -139,6 +141,11 @@ class Pipeline:
         self.app.agent(self.content_topic, name="dedupe", concurrency=1)(self._dedupe_agent)
         self.app.agent(self.lineage_topic, name="index", concurrency=1)(self._index_agent)
         self._register_views()
+
+    def _raw_topic(self, name: str) -> Any:
+        """A topic of raw bytes (we encode and decode ourselves) with explicit partitions."""
+        return self.app.topic(name, key_serializer="raw", value_serializer="raw",
+                              partitions=self.settings.partitions)  # fmt: skip
 
     # -- web -------------------------------------------------------------------------------
     def _register_views(self) -> None:
@@ -240,7 +247,7 @@ class Pipeline:
 
     async def dedupe_event(self, event: EventT) -> None:
         """Drop exact re-sends, absorb content duplicates, forward new messages."""
-        env = orjson.loads(event.message.value)
+        env = orjson.loads(event.message.value or b"{}")
         record = env["record"]
         message_id = record["message_id"]
         decision = decide_content(self.content_table.get(env["hash"]), message_id, env["src"])
@@ -294,8 +301,8 @@ class Pipeline:
         actions: list[BulkAction] = []
         envs: dict[str, dict[str, Any]] = {}
         for event in events:
-            stream._set_current_event(event)  # type: ignore[attr-defined]  # tables need it
-            env = orjson.loads(event.message.value)
+            stream._set_current_event(event)  # tables need the current event
+            env = orjson.loads(event.message.value or b"{}")
             target = env["target"]
             try:
                 decision = decide_lineage(self.lineage_table.get(target), env["role"], env)
@@ -332,7 +339,7 @@ class Pipeline:
                     await self._dead_letter_record(env, "enrich", "enrich_error", repr(exc))
                 else:
                     await self._dead_letter_event(event, "index", "internal_error", repr(exc))
-        stream._set_current_event(None)  # type: ignore[attr-defined]
+        stream._set_current_event(None)
         if not actions:
             return
         indexed_at = _ms(utc_now())

@@ -9,6 +9,7 @@ from pipeline.cli import generate as generate_cmd
 from pipeline.cli import publish as publish_cmd
 from pipeline.cli import run as run_cmd
 from pipeline.cli import schemas, stack, topics
+from pipeline.cli import search as search_cmd
 from pipeline.cli import worker as worker_cmd
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.command("generate")(generate_cmd.generate_cmd)
 app.command("run")(run_cmd.run)
 app.command("bench")(bench_cmd.bench)
 app.command("worker")(worker_cmd.worker)
+app.command("search")(search_cmd.search)
 
 if __name__ == "__main__":
     app()

@@ -63,10 +63,12 @@ def decide_content(
 INDEX = "index"
 SUPERSEDE = "supersede"
 ABSORB = "absorb"
+ALIAS = "alias"  # the message is a content duplicate of ``into``: its fate follows
 
 LIVE = "live"
 SUPERSEDED = "superseded"
 WITHDRAWN = "withdrawn"
+ABSORBED = "absorbed"
 
 
 @dataclass
@@ -77,6 +79,7 @@ class LineageDecision:
     action: str | None  # "index" | "delete" | "update" | None
     conflict: str | None = None  # set when the input must be dead-lettered instead
     absorbed: list[str] = field(default_factory=list)
+    forward: list[dict[str, Any]] = field(default_factory=list)  # new lineage inputs to send
 
 
 def decide_lineage(
@@ -85,7 +88,11 @@ def decide_lineage(
     """Decide for one lineage input keyed by the message_id it concerns.
 
     ``payload``: for INDEX ``{"hash"}``; for SUPERSEDE ``{"by", "kind"}`` (UPDATE/WITHDRAW);
-    for ABSORB ``{"absorbed": [...]}``.
+    for ABSORB ``{"absorbed": [...]}``; for ALIAS ``{"into"}``.
+
+    An UPDATE or WITHDRAW may name an id that was absorbed as a content duplicate (the
+    document lives under the id that reached the pipeline first): the supersede is then
+    forwarded to that id, whichever of the alias and the supersede arrives first.
     """
     current = dict(state or {})
     status = current.get("status")
@@ -101,10 +108,25 @@ def decide_lineage(
     if role == SUPERSEDE:
         new_status = WITHDRAWN if payload.get("kind") == "WITHDRAW" else SUPERSEDED
         new = {**current, "status": new_status, "by": payload["by"], "absorbed": absorbed}
+        if status == ABSORBED:
+            return LineageDecision(
+                new, None, forward=[_supersede(current["into"], payload["by"], new_status)]
+            )
         return LineageDecision(new, "delete")
+    if role == ALIAS:
+        into = payload["into"]
+        if status in (SUPERSEDED, WITHDRAWN):
+            return LineageDecision({**current, "into": into}, None,
+                                   forward=[_supersede(into, current["by"], status)])  # fmt: skip
+        return LineageDecision({**current, "status": ABSORBED, "into": into}, None)
     if role == ABSORB:
         merged = absorbed + [i for i in payload["absorbed"] if i not in absorbed]
         new = {**current, "absorbed": merged}
         return LineageDecision(new, "update" if status == LIVE else None, absorbed=merged)
     msg = f"unknown lineage role {role!r}"
     raise ValueError(msg)
+
+
+def _supersede(target: str, by: str, status: str) -> dict[str, Any]:
+    kind = "WITHDRAW" if status == WITHDRAWN else "UPDATE"
+    return {"role": SUPERSEDE, "target": target, "by": by, "kind": kind}

@@ -33,6 +33,7 @@ def ephemeral_stack(
             update={
                 "bootstrap_servers": info["bootstrap_servers"],
                 "search_url": info["search_url"],
+                "search_compat_headers": True,  # the embedded OpenSearch-compatible server
             }
         )
     finally:

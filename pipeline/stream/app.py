@@ -33,6 +33,7 @@ from pipeline.codec import DEAD_LETTER, AvroCodec, CodecError
 from pipeline.core.coerce import FieldError, to_json
 from pipeline.core.dedupe import (
     ABSORB,
+    ALIAS,
     CONTENT_DUPLICATE,
     INDEX,
     SUPERSEDE,
@@ -257,23 +258,22 @@ class Pipeline:
             if decision.outcome == CONTENT_DUPLICATE:
                 log.debug("content duplicate %s of %s", message_id, decision.absorb_into)
             absorb = {"role": ABSORB, "target": decision.absorb_into, "absorbed": decision.absorbed}
-            await self.lineage_topic.send(
-                key=decision.absorb_into.encode(), value=orjson.dumps(absorb)
+            await self._to_lineage(absorb)
+            await self._to_lineage(
+                {"role": ALIAS, "target": message_id, "into": decision.absorb_into}
             )
         if not decision.forward:
             return
         if record["action"] != "WITHDRAW":
-            env_index = {**env, "role": INDEX, "target": message_id}
-            await self.lineage_topic.send(key=message_id.encode(), value=orjson.dumps(env_index))
+            await self._to_lineage({**env, "role": INDEX, "target": message_id})
         supersedes = record.get("supersedes_message_id")
         if supersedes:
-            sup = {
-                "role": SUPERSEDE,
-                "target": supersedes,
-                "by": message_id,
-                "kind": record["action"],
-            }
-            await self.lineage_topic.send(key=supersedes.encode(), value=orjson.dumps(sup))
+            await self._to_lineage({"role": SUPERSEDE, "target": supersedes, "by": message_id,
+                                    "kind": record["action"]})  # fmt: skip
+
+    async def _to_lineage(self, envelope: dict[str, Any]) -> None:
+        """Send a lineage input keyed by the message_id it concerns."""
+        await self.lineage_topic.send(key=envelope["target"].encode(), value=orjson.dumps(envelope))
 
     # -- stage 3: enrich and index ----------------------------------------------------------
     async def _index_agent(self, stream: StreamT) -> None:
@@ -312,6 +312,8 @@ class Pipeline:
                     )
                     continue
                 self.lineage_table[target] = decision.state
+                for follow in decision.forward:
+                    await self._to_lineage(follow)
                 if decision.action == "index":
                     doc = enrich(env["record"])
                     topic, partition, offset = env["src"]

@@ -74,3 +74,18 @@ def test_absorb_updates_a_live_document_and_is_remembered_before_indexing() -> N
     assert indexed.action == "index" and indexed.absorbed == ["m2"]
     more = decide_lineage(indexed.state, ABSORB, {"absorbed": ["m2", "m3"]})
     assert more.action == "update" and more.absorbed == ["m2", "m3"]
+
+
+def test_withdrawing_an_absorbed_id_withdraws_the_indexed_duplicate_either_order() -> None:
+    from pipeline.core.dedupe import ALIAS
+
+    # Alias first (X absorbed into D), then the withdrawal of X.
+    aliased = decide_lineage(None, ALIAS, {"into": "D"})
+    assert aliased.action is None and aliased.state["status"] == "absorbed"
+    withdrawn = decide_lineage(aliased.state, SUPERSEDE, {"by": "W", "kind": "WITHDRAW"})
+    assert withdrawn.action is None
+    assert withdrawn.forward == [{"role": SUPERSEDE, "target": "D", "by": "W", "kind": "WITHDRAW"}]
+    # Withdrawal of X first, then the alias.
+    early = decide_lineage(None, SUPERSEDE, {"by": "W", "kind": "WITHDRAW"})
+    late = decide_lineage(early.state, ALIAS, {"into": "D"})
+    assert late.forward == [{"role": SUPERSEDE, "target": "D", "by": "W", "kind": "WITHDRAW"}]

@@ -1,0 +1,71 @@
+"""``hst search``: find messages by person, document, phone, route, country, NCB, text."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from pipeline.cli import common
+from pipeline.core.coerce import parse_timestamp
+from pipeline.search.client import sync_client
+from pipeline.search.query import QueryError, SearchFilters, build_query
+
+
+def search(
+    text: str | None = typer.Argument(
+        None, help="Free text (narrative, names, places, case refs)."
+    ),
+    person: str | None = typer.Option(None, "--person", help="A name in any script or spelling."),
+    document: str | None = typer.Option(
+        None, "--document", help="Travel/identity document number, any format."
+    ),
+    phone: str | None = typer.Option(
+        None, "--phone", help="Phone in international or national format."
+    ),
+    phone_country: str | None = typer.Option(
+        None, "--phone-country", help="Alpha-3 country for a national-format --phone."
+    ),
+    country: str | None = typer.Option(
+        None, "--country", help="Alpha-3 country anywhere on the route."
+    ),
+    route: str | None = typer.Option(None, "--route", help="Country path segment, e.g. 'LBY>ITA'."),
+    since: str | None = typer.Option(
+        None, "--since", help="Events on or after this time (ISO-8601, e.g. 2026-01-01T00:00:00Z)."
+    ),
+    ncb: str | None = typer.Option(None, "--ncb", help="Reporting NCB (alpha-3)."),
+    min_priority: int | None = typer.Option(
+        None, "--min-priority", help="Minimum priority score (0-100)."
+    ),
+    size: int = typer.Option(20, "--size", "-n", help="Maximum results."),
+    as_json: bool = typer.Option(False, "--json", help="Documents as JSON lines."),
+) -> None:
+    """Search the message index. Filters combine with AND; names match across scripts."""
+    cfg = common.settings()
+    try:
+        filters = SearchFilters(text=text, person=person, document=document, phone=phone,
+                                phone_country=phone_country, country=country, route=route,
+                                since=parse_timestamp(since) if since else None, ncb=ncb,
+                                min_priority=min_priority)  # fmt: skip
+        query = build_query(filters)
+    except (QueryError, ValueError) as exc:
+        common.err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    resp = sync_client(cfg).search(index=cfg.index_alias, query=query, size=size,
+                                   sort=[{"priority_score": "desc"}, {"event_time": "desc"}])  # fmt: skip
+    hits = resp["hits"]["hits"]
+    total = resp["hits"]["total"]["value"]
+    if as_json:
+        for h in hits:
+            typer.echo(json.dumps(h["_source"], ensure_ascii=False))
+        return
+    table = Table(
+        "message_id", "event", "NCB", "route", "persons", "priority", title=f"{total:,} match(es)"
+    )
+    for h in hits:
+        d = h["_source"]
+        names = ", ".join(p["full_name"] for p in d["persons"][:3])
+        table.add_row(d["message_id"], d["event_time"][:10], d["source_ncb"], d["route"]["path"],
+                      names, str(d["priority_score"]))  # fmt: skip
+    common.console.print(table)

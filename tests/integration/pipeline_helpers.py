@@ -1,0 +1,209 @@
+"""End-to-end helpers: an isolated pipeline (topics, index, app id) and real worker processes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Producer
+
+from pipeline.codec import DEAD_LETTER, HST_MESSAGE, AvroCodec
+from pipeline.core.coerce import to_json
+from pipeline.core.enrich import content_hash
+from pipeline.core.validation import MessageValidator
+from pipeline.kafka.admin import ensure_topics
+from pipeline.search.client import sync_client
+from pipeline.search.index import ensure_index
+from pipeline.settings import Settings
+from pipeline.stack.servers import free_port
+from tests.integration.kafka_helpers import consume_all
+
+
+def isolated(stack: Settings, tmp_path: Path, partitions: int = 6) -> Settings:
+    """Settings with topics, index alias, Faust app id and data dir of this test only."""
+    uid = uuid.uuid4().hex[:8]
+    cfg = stack.model_copy(update={
+        "topic_inbound": f"e2e.{uid}.inbound", "topic_dlq": f"e2e.{uid}.dlq",
+        "topic_enriched": f"e2e.{uid}.enriched", "topic_diffusion": f"e2e.{uid}.diffusion",
+        "index_alias": f"hst-e2e-{uid}", "app_id": f"hst-e2e-{uid}",
+        "data_dir": tmp_path / "hst", "partitions": partitions,
+    })  # fmt: skip
+    ensure_topics(cfg)
+    ensure_index(sync_client(cfg), cfg.index_alias)
+    return cfg
+
+
+def worker_env(cfg: Settings) -> dict[str, str]:
+    """The environment a worker process reads its settings from."""
+    return {**os.environ,
+            "HST_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap, "HST_SEARCH_URL": cfg.search_endpoint,
+            "HST_SEARCH_COMPAT_HEADERS": "true",
+            "HST_TOPIC_INBOUND": cfg.topic_inbound, "HST_TOPIC_DLQ": cfg.topic_dlq,
+            "HST_TOPIC_ENRICHED": cfg.topic_enriched, "HST_TOPIC_DIFFUSION": cfg.topic_diffusion,
+            "HST_INDEX_ALIAS": cfg.index_alias, "HST_APP_ID": cfg.app_id,
+            "HST_DATA_DIR": str(cfg.data_dir), "HST_PARTITIONS": str(cfg.partitions)}  # fmt: skip
+
+
+@dataclass
+class WorkerProcess:
+    """A real `hst worker` process, stopped by its pid."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    web_port: int
+
+    def kill9(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+
+@dataclass
+class Workers:
+    """Starts workers for one isolated pipeline and stops them all at the end."""
+
+    cfg: Settings
+    log_dir: Path
+    started: list[WorkerProcess] = field(default_factory=list)
+
+    def start(self, name: str = "w1") -> WorkerProcess:
+        port = free_port()
+        log = self.log_dir / f"{name}-{len(self.started)}.log"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli.main", "worker", "--name", name, "--web-port", str(port),
+             "--loglevel", "warning", "--batch-size", "200", "--batch-within", "0.3"],
+            env=worker_env(self.cfg), stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        worker = WorkerProcess(name, proc, log, port)
+        self.started.append(worker)
+        return worker
+
+    def stop_all(self) -> None:
+        for w in self.started:
+            w.stop()
+
+
+@dataclass
+class Expected:
+    """What the index must hold after a run.
+
+    Messages with the same content form a group; exactly one id of a live group is indexed
+    (whichever reached the dedupe stage first: partitions interleave), and it lists the
+    group's other ids as absorbed.
+    """
+
+    live_groups: list[set[str]]
+    valid_records: dict[str, dict[str, Any]]
+
+    @property
+    def live_count(self) -> int:
+        return len(self.live_groups)
+
+    def check(self, ids: list[str], absorbed_of: Callable[[str], set[str]] | None = None) -> None:
+        """Each live group has exactly one document; nothing else is indexed."""
+        assert len(ids) == len(set(ids)), "a document is indexed twice"
+        indexed = set(ids)
+        owner = {i: n for n, g in enumerate(self.live_groups) for i in g}
+        assert not indexed - set(owner), f"unexpected documents: {sorted(indexed - set(owner))[:5]}"
+        per_group = Counter(owner[i] for i in indexed)
+        missing = [sorted(g) for n, g in enumerate(self.live_groups) if per_group[n] != 1]
+        assert not missing, f"{len(missing)} group(s) without exactly one document: {missing[:3]}"
+        if absorbed_of is not None:
+            for i in indexed:
+                assert absorbed_of(i) == self.live_groups[owner[i]] - {i}
+
+
+def expected_outcome(messages: list[dict[str, Any]], now: dt.datetime) -> Expected:
+    """Independent model of the pipeline's contract (order-independent)."""
+    validator = MessageValidator(AvroCodec(HST_MESSAGE).writer.raw)
+    groups: dict[str, set[str]] = {}
+    first: dict[str, dict[str, Any]] = {}
+    records: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        rec = to_json(validator.validate(m, now=now))
+        h = content_hash(rec)
+        groups.setdefault(h, set()).add(rec["message_id"])
+        first.setdefault(h, rec)
+        records[rec["message_id"]] = rec
+    superseded = {
+        r["supersedes_message_id"] for r in first.values() if r.get("supersedes_message_id")
+    }
+    live = [
+        ids
+        for h, ids in groups.items()
+        if first[h]["action"] != "WITHDRAW" and not ids & superseded
+    ]
+    return Expected(live, records)
+
+
+def invalid_records(codec: AvroCodec, valid: dict[str, Any]) -> list[tuple[bytes, str]]:
+    """Raw inbound values a broken gateway could send, with the error type each must get."""
+    framed = codec.encode(valid)
+    bad_country = {**valid, "message_id": str(uuid.uuid4()), "source_ncb": "XYZ"}
+    future = {**valid, "message_id": str(uuid.uuid4()),
+              "created_at": dt.datetime(2099, 1, 1, tzinfo=dt.UTC)}  # fmt: skip
+    return [
+        (b"not avro at all", "unknown_framing"),
+        (framed[:2] + b"\x00" * 8 + framed[10:], "unknown_schema"),
+        (framed[: len(framed) // 2], "truncated"),
+        (codec.encode(bad_country), "invalid_field"),
+        (codec.encode(future), "invalid_field"),
+    ]
+
+
+def publish_raw(cfg: Settings, values: list[bytes]) -> None:
+    producer = Producer({**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"})
+    for i, v in enumerate(values):
+        producer.produce(cfg.topic_inbound, value=v, key=f"raw-{i}".encode())
+    assert producer.flush(30) == 0
+
+
+def count(cfg: Settings) -> int:
+    es = sync_client(cfg)
+    return int(es.count(index=cfg.index_alias)["count"])
+
+
+def all_ids(cfg: Settings) -> list[str]:
+    """Every document id in the index (scrolling)."""
+    es = sync_client(cfg)
+    ids: list[str] = []
+    resp = es.search(index=cfg.index_alias, query={"match_all": {}}, size=1000, scroll="1m",
+                     source=False, sort=["_doc"])  # fmt: skip
+    while resp["hits"]["hits"]:
+        ids += [h["_id"] for h in resp["hits"]["hits"]]
+        resp = es.scroll(scroll_id=resp["_scroll_id"], scroll="1m")
+    return ids
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 1.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def dead_letters(cfg: Settings, expected: int, timeout: float = 60) -> list[dict[str, Any]]:
+    codec = AvroCodec(DEAD_LETTER)
+    return [
+        codec.decode(m.value()) for m in consume_all(cfg, cfg.topic_dlq, expected, timeout=timeout)
+    ]

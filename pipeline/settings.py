@@ -76,6 +76,9 @@ class Settings(BaseSettings):
         description="Rewrite Elasticsearch compatibility headers to application/json "
         "(needed by the embedded OpenSearch-compatible server; default: on for the embedded one).",
     )
+    search_timeout: float = Field(
+        30.0, gt=0, description="Seconds before a search request times out (then retried)."
+    )
     index_alias: str = "hst-messages"
 
     # Topics.

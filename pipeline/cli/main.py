@@ -6,9 +6,9 @@ import typer
 
 from pipeline.cli import bench as bench_cmd
 from pipeline.cli import generate as generate_cmd
+from pipeline.cli import ops, schemas, stack, topics
 from pipeline.cli import publish as publish_cmd
 from pipeline.cli import run as run_cmd
-from pipeline.cli import schemas, stack, topics
 from pipeline.cli import search as search_cmd
 from pipeline.cli import worker as worker_cmd
 
@@ -27,6 +27,8 @@ app.command("run")(run_cmd.run)
 app.command("bench")(bench_cmd.bench)
 app.command("worker")(worker_cmd.worker)
 app.command("search")(search_cmd.search)
+app.command("stats")(ops.stats)
+app.add_typer(ops.dlq_app, name="dlq")
 
 if __name__ == "__main__":
     app()

@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+import urllib.request
+from collections import Counter
+
 import typer
+from confluent_kafka import Producer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from pipeline.cli import common
 from pipeline.cli.publish import publish_stream
+from pipeline.codec import HST_MESSAGE, AvroCodec
+from pipeline.core.coerce import to_json
+from pipeline.core.enrich import content_hash
+from pipeline.core.validation import MessageValidator
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.generate.synthetic import iter_ndjson
 from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.dlq import read_dead_letters
+from pipeline.search.client import sync_client
+from pipeline.search.index import ensure_index
+from pipeline.search.query import SearchFilters, build_query
 from pipeline.stack import Stack, StackError
+from pipeline.stack.workers import start_worker
+
+DEMO_WEB_PORT = 16066
+
+
+def _bad_records(sample: dict) -> list[bytes]:  # type: ignore[type-arg]
+    """What a broken gateway might send: garbage, a truncated record, a bad country code."""
+    codec = AvroCodec(HST_MESSAGE)
+    framed = codec.encode(sample)
+    invalid = {**sample, "message_id": "00000000-0000-4000-8000-000000000bad", "source_ncb": "XYZ"}
+    return [b"{not avro}", framed[: len(framed) // 2], codec.encode(invalid)]
 
 
 def run(
     count: int = typer.Option(5000, "--count", "-n", help="Messages to generate and publish."),
     seed: int = typer.Option(1, "--seed", help="Generator seed."),
+    timeout: float = typer.Option(900, help="Seconds to wait for the index to hold them."),
 ) -> None:
-    """Bring the embedded stack up, create the topics, generate a data set and publish it."""
+    """Stack up, topics, a background worker, publish a demo set, wait until indexed, summarise."""
     cfg = common.settings()
     console = common.console
     console.rule("[bold]1. embedded stack")
@@ -28,21 +56,121 @@ def run(
     console.print(
         f"broker {info['broker']} at {info['bootstrap_servers']}; search at {info['search_url']}"
     )
-    console.rule("[bold]2. topics")
-    for name, state in ensure_topics(cfg).items():
-        console.print(f"{name:16} {state}")
+    console.rule("[bold]2. topics, index, worker")
+    ensure_topics(cfg)
+    es = sync_client(cfg)
+    console.print(f"index {ensure_index(es, cfg.index_alias)} behind alias {cfg.index_alias}")
+    worker = start_worker(cfg.data_dir, "run-1", DEMO_WEB_PORT)
+    console.print(
+        f"worker run-1 (log {worker.logfile}, metrics http://127.0.0.1:{DEMO_WEB_PORT}/metrics)"
+    )
+
     console.rule(f"[bold]3. generate {count:,} messages (seed {seed})")
     data = generate(GeneratorConfig(count=count, seed=seed))
     path = cfg.data_dir / f"demo-{seed}-{count}.ndjson"
     path.write_text("\n".join(iter_ndjson(data)) + "\n", encoding="utf-8")
     console.print(", ".join(f"{k}={v}" for k, v in data.kinds.items()) + f" -> {path}")
-    console.rule("[bold]4. publish as the NCB gateways would")
+    before = int(es.count(index=cfg.index_alias)["count"])
+
+    console.rule("[bold]4. publish as the NCB gateways would (plus 3 broken records)")
     with path.open(encoding="utf-8") as stream:
         result = publish_stream(stream, ncb=None, dry_run=False, total=count)
-    rate = result.published / result.seconds if result.seconds else 0.0
-    console.print(
-        f"[green]published {result.published:,}[/] rejected {len(result.rejected)} "
-        f"in {result.seconds:.1f}s ({rate:,.0f} msg/s) to {cfg.topic_inbound}"
+    validator = MessageValidator(AvroCodec(HST_MESSAGE).writer.raw)
+    now = dt.datetime.now(tz=dt.UTC)
+    records = [to_json(validator.validate(m, now=now)) for m in data.messages]
+    bad = _bad_records(validator.validate(data.messages[0], now=now))
+    producer = Producer({**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"})
+    for i, value in enumerate(bad):
+        producer.produce(cfg.topic_inbound, key=f"demo-bad-{i}".encode(), value=value)
+    producer.flush(30)
+    console.print(f"published {result.published:,} valid + {len(bad)} broken records "
+                  f"in {result.seconds:.1f}s ({result.published / max(result.seconds, 1e-9):,.0f} msg/s)")  # fmt: skip
+
+    # What the index should gain: one document per distinct live content (see README).
+    first: dict[str, dict] = {}  # type: ignore[type-arg]
+    for r in records:
+        first.setdefault(content_hash(r), r)
+    superseded = {
+        r["supersedes_message_id"] for r in first.values() if r.get("supersedes_message_id")
+    }
+    expected = sum(
+        1 for r in first.values() if r["action"] != "WITHDRAW" and r["message_id"] not in superseded
     )
+
+    console.rule("[bold]5. wait for the worker")
+    started = time.monotonic()
+    with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:  # fmt: skip
+        task = progress.add_task("index", total=expected)
+        last, stable_since = -1, time.monotonic()
+        while time.monotonic() - started < timeout:
+            now_count = int(es.count(index=cfg.index_alias)["count"]) - before
+            progress.update(task, completed=min(now_count, expected))
+            if now_count != last:
+                last, stable_since = now_count, time.monotonic()
+            if now_count >= expected and time.monotonic() - stable_since > 3:
+                break
+            time.sleep(1)
+    seconds = time.monotonic() - started
+    _summary(cfg, es, data.kinds, result.published, len(bad), last, expected, seconds)
+
+
+def _summary(cfg, es, kinds, published, bad, indexed, expected, seconds) -> None:  # type: ignore[no-untyped-def]
+    console = common.console
+    console.rule("[bold]6. summary")
+    metrics = _worker_metrics()
+    table = Table("measure", "value")
+    table.add_row("published (valid)", f"{published:,}")
+    table.add_row("broken records sent", str(bad))
+    table.add_row("documents indexed (this run)", f"{indexed:,} of {expected:,} expected")
+    table.add_row("exact re-sends dropped", f"{int(metrics.get(('dedupe', 'resend'), 0)):,}")
+    table.add_row(
+        "content duplicates absorbed", f"{int(metrics.get(('dedupe', 'content_duplicate'), 0)):,}"
+    )
+    table.add_row(
+        "superseded/withdrawn (deleted)", f"{int(metrics.get(('index', 'supersede:delete'), 0)):,}"
+    )
+    table.add_row(
+        "publish -> searchable", f"{seconds:.1f}s ({indexed / max(seconds, 1e-9):,.0f} docs/s)"
+    )
+    console.print(table)
+    letters = Counter((d["stage"], d["error_type"]) for d in read_dead_letters(cfg, timeout=10))
+    dl = Table("stage", "error type", "dead letters", title=f"dead letters in {cfg.topic_dlq}")
+    for (stage, kind), n in letters.most_common():
+        dl.add_row(stage, kind, str(n))
+    console.print(dl)
+    aggs = es.search(
+        index=cfg.index_alias,
+        size=0,
+        aggs={"routes": {"terms": {"field": "route.path", "size": 5}}},
+    )
+    routes = Table("route", "messages", title="top routes")
+    for b in aggs["aggregations"]["routes"]["buckets"]:
+        routes.add_row(b["key"], f"{b['doc_count']:,}")
+    console.print(routes)
+    sample = es.search(
+        index=cfg.index_alias, query=build_query(SearchFilters(person="Мухаммед")), size=3
+    )
+    console.print(f"sample search: hst search --person 'Мухаммед' -> {sample['hits']['total']['value']:,} "
+                  f"message(s) (any spelling: Mohammed, Muhammad, محمد)")  # fmt: skip
     console.rule("[bold]next")
-    console.print("inspect: hst stack status | stop: make stop (hst stack down)")
+    console.print(
+        "search:  .venv/bin/hst search --person 'Mohammed' | --document 'AB 1234567' | --phone '+39...'"
+    )
+    console.print("stats:   .venv/bin/hst stats      dead letters: .venv/bin/hst dlq list")
+    console.print("stop:    make stop")
+
+
+def _worker_metrics() -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{DEMO_WEB_PORT}/metrics", timeout=3) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        if line.startswith("hst_stage_events_total{"):
+            labels, value = line[len("hst_stage_events_total{") :].split("} ")
+            parts = dict(p.split("=") for p in labels.split(","))
+            out[(parts["stage"].strip('"'), parts["outcome"].strip('"'))] = float(value)
+    return out

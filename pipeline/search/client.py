@@ -61,7 +61,8 @@ class PlainJsonAiohttpNode(AiohttpHttpNode):
 
 
 def _client_kwargs(settings: Settings) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 2}
+    kwargs: dict[str, Any] = {"request_timeout": settings.search_timeout, "retry_on_timeout": True,
+                              "max_retries": 2}  # fmt: skip
     if settings.search_api_key:
         kwargs["api_key"] = settings.search_api_key.get_secret_value()
     elif settings.search_username and settings.search_password:

@@ -56,11 +56,12 @@ PERSON: dict[str, Any] = {
         "age_max": INT,
         "is_minor": BOOL,
         "nationalities": KW,
-        "phones": {"type": "nested", "properties": {"raw": KW, "e164": KW, "country": KW}},
+        # Plain objects inside the nested person: each nested object is a hidden document, and
+        # no query needs to correlate two fields of one phone or one document.
+        "phones": {"properties": {"raw": KW, "e164": KW, "country": KW}},
         "emails": KW,
         "online_accounts": {"properties": {"platform": KW, "handle": KW, "handle_normalised": KW}},
         "documents": {
-            "type": "nested",
             "properties": {
                 "document_type": KW,
                 "number": KW,
@@ -127,7 +128,6 @@ MAPPINGS: dict[str, Any] = {
                 "regions": KW,
                 "sub_regions": KW,
                 "events": {
-                    "type": "nested",
                     "properties": {
                         "event_type": KW,
                         "date": DATE,
@@ -178,7 +178,9 @@ MAPPINGS: dict[str, Any] = {
                 "timestamp": DATE,
             }
         },
-        "processing": {"properties": {"received_at": DATE, "indexed_at": DATE, "worker": KW}},
+        "processing": {
+            "properties": {"received_at": DATE, "indexed_at": DATE, "acked_at": DATE, "worker": KW}
+        },
     },
 }
 

@@ -1,5 +1,7 @@
-"""Analyst queries. User input only ever goes into values of term/match clauses (never a
-query string the server parses), so no input can change the query's structure.
+"""Analyst queries.
+
+User input only ever goes into values of term/match clauses (never a query string the
+server parses), so no input can change the query's structure.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def build_query(f: SearchFilters) -> dict[str, Any]:
         must.append({"bool": {"should": [
             {"multi_match": {"query": f.text, "fields": ["incident.narrative", "operation_name", "case_refs"]}},
             _nested("persons", {"multi_match": {"query": f.text, "fields": ["persons.full_name", "persons.name_latin", "persons.aliases"]}}),
-            _nested("route.events", {"match": {"route.events.place": f.text}}),
+            {"match": {"route.events.place": f.text}},
         ], "minimum_should_match": 1}})  # fmt: skip
     if f.person:
         keys = name_keys(f.person)
@@ -66,21 +68,14 @@ def build_query(f: SearchFilters) -> dict[str, Any]:
             msg = f"--document {f.document!r} has no letters or digits"
             raise QueryError(msg)
         filters.append(
-            _nested(
-                "persons",
-                _nested(
-                    "persons.documents", {"term": {"persons.documents.number_normalised": number}}
-                ),
-            )
+            _nested("persons", {"term": {"persons.documents.number_normalised": number}})
         )
     if f.phone:
         e164, _ = normalise_phone(f.phone, f.phone_country)
         if e164 is None:
             msg = f"--phone {f.phone!r} is not a valid number (give --phone-country for national formats)"
             raise QueryError(msg)
-        filters.append(
-            _nested("persons", _nested("persons.phones", {"term": {"persons.phones.e164": e164}}))
-        )
+        filters.append(_nested("persons", {"term": {"persons.phones.e164": e164}}))
     if f.country:
         filters.append({"term": {"route.countries": f.country.upper()}})
     if f.route:

@@ -106,8 +106,11 @@ class Stack:
         return info
 
     def down(self) -> list[str]:
-        """Stop only the processes this stack started; return their names."""
-        stopped = [server.name for server in self._servers() if server.stop()]
+        """Stop only the processes this stack started (workers first); return their names."""
+        from pipeline.stack.workers import stop_workers
+
+        stopped = [f"worker {name}" for name in stop_workers(self.root)]
+        stopped += [server.name for server in self._servers() if server.stop()]
         self.state_file.unlink(missing_ok=True)
         return stopped
 

@@ -366,8 +366,10 @@ class Pipeline:
                     failure.action.doc_id,
                     reason,
                 )
+        acked_at = _ms(utc_now())  # the documents are searchable from here (latency measurement)
         for action in actions:
             if action.op == "index" and action.doc_id not in failed_ids and action.doc is not None:
+                action.doc["processing"]["acked_at"] = acked_at
                 await self.enriched.send(key=action.doc_id.encode(), value=orjson.dumps(action.doc))
 
     async def _on_search_retry(self, reason: str, delay: float) -> None:

@@ -51,7 +51,8 @@ def worker_env(cfg: Settings) -> dict[str, str]:
             "HST_TOPIC_INBOUND": cfg.topic_inbound, "HST_TOPIC_DLQ": cfg.topic_dlq,
             "HST_TOPIC_ENRICHED": cfg.topic_enriched, "HST_TOPIC_DIFFUSION": cfg.topic_diffusion,
             "HST_INDEX_ALIAS": cfg.index_alias, "HST_APP_ID": cfg.app_id,
-            "HST_DATA_DIR": str(cfg.data_dir), "HST_PARTITIONS": str(cfg.partitions)}  # fmt: skip
+            "HST_DATA_DIR": str(cfg.data_dir), "HST_PARTITIONS": str(cfg.partitions),
+            "HST_SEARCH_TIMEOUT": str(cfg.search_timeout)}  # fmt: skip
 
 
 @dataclass

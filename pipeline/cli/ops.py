@@ -1,0 +1,163 @@
+"""Operator commands: ``hst stats`` and ``hst dlq list | export | replay``."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import typer
+from confluent_kafka import Consumer, Producer, TopicPartition
+from rich.table import Table
+
+from pipeline.cli import common
+from pipeline.codec import HST_MESSAGE, AvroCodec, CodecError
+from pipeline.core.coerce import to_json
+from pipeline.kafka.dlq import read_dead_letters
+from pipeline.search.client import sync_client
+from pipeline.stack.workers import known_workers
+
+dlq_app = typer.Typer(help="Inspect, export and replay dead letters.")
+
+
+def consumer_lag(group: str, topics: list[str]) -> dict[str, int]:
+    """Per-topic lag of a consumer group (high watermark minus committed offset)."""
+    cfg = common.settings()
+    consumer = Consumer(
+        {**cfg.kafka_client_config(), "group.id": group, "enable.auto.commit": False}
+    )
+    lag: dict[str, int] = {}
+    try:
+        for topic in topics:
+            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if meta is None or meta.error is not None:
+                continue
+            tps = [TopicPartition(topic, p) for p in meta.partitions]
+            committed = consumer.committed(tps, timeout=10)
+            total = 0
+            for tp in committed:
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, tp.partition), timeout=10
+                )
+                total += high - (tp.offset if tp.offset >= 0 else low)
+            lag[topic] = total
+    finally:
+        consumer.close()
+    return lag
+
+
+def stats(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Per-stage counters (from running workers), consumer lag, index size, dead letters."""
+    cfg = common.settings()
+    out: dict[str, object] = {}
+    es = sync_client(cfg)
+    try:
+        out["indexed_documents"] = int(es.count(index=cfg.index_alias)["count"])
+    except Exception as exc:
+        out["indexed_documents"] = f"unavailable: {exc}"
+    out["consumer_lag"] = consumer_lag(
+        cfg.app_id, [cfg.topic_inbound, cfg.topic_content, cfg.topic_lineage]
+    )
+    out["dead_letters"] = dict(
+        Counter(f"{d['stage']}/{d['error_type']}" for d in read_dead_letters(cfg, timeout=10))
+    )
+    counters: Counter[str] = Counter()
+    for w in known_workers(cfg.data_dir):
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{w.web_port}/metrics", timeout=3
+            ) as resp:
+                for line in resp.read().decode().splitlines():
+                    if line.startswith("hst_stage_events_total{"):
+                        labels, value = line.split("{", 1)[1].split("} ")
+                        parts = dict(p.split("=") for p in labels.split(","))
+                        counters[
+                            f"{parts['stage'].strip(chr(34))}/{parts['outcome'].strip(chr(34))}"
+                        ] += int(float(value))
+        except OSError:
+            continue
+    out["stage_counters"] = dict(sorted(counters.items()))
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    table = Table("measure", "value", title="pipeline")
+    table.add_row("indexed documents", str(out["indexed_documents"]))
+    for topic, n in out["consumer_lag"].items():  # type: ignore[attr-defined]
+        table.add_row(f"lag {topic}", f"{n:,}")
+    for key, n in out["dead_letters"].items():  # type: ignore[attr-defined]
+        table.add_row(f"dead letters {key}", f"{n:,}")
+    for key, n in out["stage_counters"].items():  # type: ignore[attr-defined]
+        table.add_row(f"events {key}", f"{n:,}")
+    common.console.print(table)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    limit: int = typer.Option(50, help="Show at most this many."),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines (original bytes as hex)."),
+) -> None:
+    """Dead letters with stage, error type, reason and where they came from."""
+    letters = read_dead_letters(common.settings())
+    if as_json:
+        for d in letters[:limit]:
+            typer.echo(json.dumps(to_json(d), ensure_ascii=False))
+        return
+    table = Table(
+        "id",
+        "stage",
+        "error",
+        "message_id",
+        "from",
+        "reason",
+        title=f"{len(letters)} dead letter(s)",
+    )
+    for d in letters[:limit]:
+        table.add_row(d["dead_letter_id"][:8], d["stage"], d["error_type"], d["message_id"] or "-",
+                      f"{d['topic']}/{d['partition']}@{d['offset']}", d["reason"][:80])  # fmt: skip
+    common.console.print(table)
+
+
+@dlq_app.command("export")
+def dlq_export(
+    out: Path = typer.Option(..., "--out", "-o", help="NDJSON file of decodable originals."),
+) -> None:
+    """Write the originals that still decode as HST JSON, to correct and re-send with `hst publish`."""
+    codec = AvroCodec(HST_MESSAGE)
+    n = skipped = 0
+    with out.open("w", encoding="utf-8") as f:
+        for d in read_dead_letters(common.settings()):
+            try:
+                record = codec.decode(d["original_value"] or b"")
+            except CodecError:
+                skipped += 1
+                continue
+            f.write(json.dumps(to_json(record), ensure_ascii=False) + "\n")
+            n += 1
+    common.console.print(
+        f"exported {n} record(s) to {out}; {skipped} undecodable (see `hst dlq list`)"
+    )
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ids: list[str] = typer.Argument(None, help="Dead-letter ids (or prefixes) to re-publish."),
+    all_: bool = typer.Option(False, "--all", help="Re-publish every dead letter."),
+) -> None:
+    """Re-publish original bytes of dead letters to the topic they came from (after a fix)."""
+    cfg = common.settings()
+    letters = read_dead_letters(cfg)
+    chosen = [
+        d for d in letters if all_ or any(d["dead_letter_id"].startswith(i) for i in ids or [])
+    ]
+    if not chosen:
+        common.err_console.print("nothing selected: give dead-letter ids or --all")
+        raise typer.Exit(1)
+    producer = Producer({**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"})
+    for d in chosen:
+        producer.produce(d["topic"], key=d["original_key"], value=d["original_value"],
+                         headers=list((d["original_headers"] or {}).items()))  # fmt: skip
+    if producer.flush(60):
+        common.err_console.print("[red]some records were not delivered[/]")
+        raise typer.Exit(2)
+    common.console.print(f"re-published {len(chosen)} record(s)")

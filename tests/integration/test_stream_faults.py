@@ -1,0 +1,111 @@
+"""Faults on the embedded stack: nothing valid is lost, nothing is indexed twice.
+
+- a worker killed with SIGKILL in the middle of a 20,000-message run, then restarted;
+- the search server unavailable for several seconds mid-run (paused with SIGSTOP: the
+  embedded server keeps its data in memory only, so a real stop would wipe the index,
+  which Elasticsearch never does);
+- two workers in one group, one of them killed and restarted (two rebalances).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.generate import GeneratorConfig, generate
+from pipeline.kafka.publisher import Publisher
+from pipeline.settings import Settings
+from pipeline.stack import Stack
+from tests.integration.kafka_helpers import consume_all
+from tests.integration.pipeline_helpers import (
+    Workers,
+    all_ids,
+    count,
+    expected_outcome,
+    isolated,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def publish_all(cfg: Settings, messages: list[dict]) -> None:
+    with Publisher(cfg) as pub:
+        for obj in messages:
+            pub.publish_json(obj)
+
+
+def settle_and_check(cfg: Settings, expected, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    wait_for(lambda: count(cfg) >= expected.live_count, timeout, f"{expected.live_count} documents")
+    time.sleep(4)  # late duplicates would show up now
+    expected.check(all_ids(cfg))
+    assert consume_all(cfg, cfg.topic_dlq, 1, timeout=3) == [], "a valid message was dead-lettered"
+
+
+def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
+    stack: Settings, tmp_path: Path
+) -> None:
+    cfg = isolated(stack, tmp_path)
+    data = generate(GeneratorConfig(count=20_000, seed=41))
+    expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
+    workers = Workers(cfg, tmp_path)
+    try:
+        w1 = workers.start("w1")
+        publish_all(cfg, data.messages)
+        wait_for(lambda: count(cfg) >= expected.live_count // 3, 300, "a third of the run")
+        w1.kill9()
+        killed_at = count(cfg)
+        assert killed_at < expected.live_count
+        workers.start("w1")  # same name: same RocksDB directory, recovered from changelogs
+        settle_and_check(cfg, expected, timeout=600)
+    finally:
+        workers.stop_all()
+
+
+def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> None:
+    cfg = isolated(stack, tmp_path).model_copy(update={"search_timeout": 2.0})
+    data = generate(GeneratorConfig(count=3000, seed=42))
+    expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
+    osmem_pid = Stack(stack).status()["osmem"]["pid"]
+    workers = Workers(cfg, tmp_path)
+    try:
+        w1 = workers.start("w1")  # requests time out after 2 s, then are retried
+        publish_all(cfg, data.messages)
+        wait_for(lambda: count(cfg) >= 300, 120, "indexing to start")
+        os.kill(osmem_pid, signal.SIGSTOP)
+        try:
+            time.sleep(10)
+        finally:
+            os.kill(osmem_pid, signal.SIGCONT)
+        assert w1.proc.poll() is None, "the worker died while search was unavailable"
+        settle_and_check(cfg, expected, timeout=300)
+        log = w1.log.read_text(errors="replace")
+        assert "search unavailable" in log, "the outage was not noticed: the test proved nothing"
+    finally:
+        os.kill(osmem_pid, signal.SIGCONT)
+        workers.stop_all()
+
+
+def test_two_workers_with_a_kill_and_restart_give_the_exact_result(
+    stack: Settings, tmp_path: Path
+) -> None:
+    cfg = isolated(stack, tmp_path)
+    data = generate(GeneratorConfig(count=4000, seed=43))
+    expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
+    workers = Workers(cfg, tmp_path)
+    try:
+        workers.start("w1")
+        w2 = workers.start("w2")
+        publish_all(cfg, data.messages)
+        wait_for(lambda: count(cfg) >= expected.live_count // 3, 300, "a third of the run")
+        w2.kill9()
+        time.sleep(2)
+        workers.start("w2")
+        settle_and_check(cfg, expected, timeout=400)
+    finally:
+        workers.stop_all()

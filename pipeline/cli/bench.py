@@ -38,6 +38,7 @@ def _median_rate(runs: int, n: int, fn: Callable[[], object]) -> tuple[float, li
 
 def bench(
     messages: int = typer.Option(10_000, help="Messages per publish run."),
+    e2e_messages: int = typer.Option(3000, help="Messages in the end-to-end run (0 to skip)."),
     runs: int = typer.Option(5, help="Runs per measurement (the median is reported)."),
     broker: str = typer.Option(
         "auto", help="Broker for the publish benchmark: auto, kafka, tansu."
@@ -120,3 +121,7 @@ def bench(
             " ".join(f"{r:,.0f}" for r in all_),
         )
         console.print(table)
+        if e2e_messages:
+            from pipeline.cli.bench_e2e import run_e2e
+
+            run_e2e(cfg, console, e2e_messages, batch=500)

@@ -6,7 +6,7 @@ import typer
 
 from pipeline.cli import bench as bench_cmd
 from pipeline.cli import generate as generate_cmd
-from pipeline.cli import ops, schemas, stack, topics
+from pipeline.cli import ops, replay, schemas, stack, topics
 from pipeline.cli import publish as publish_cmd
 from pipeline.cli import run as run_cmd
 from pipeline.cli import search as search_cmd
@@ -29,6 +29,7 @@ app.command("worker")(worker_cmd.worker)
 app.command("search")(search_cmd.search)
 app.command("stats")(ops.stats)
 app.add_typer(ops.dlq_app, name="dlq")
+app.add_typer(replay.app, name="replay")
 
 if __name__ == "__main__":
     app()

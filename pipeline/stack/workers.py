@@ -31,7 +31,13 @@ def workers_dir(data_dir: Path) -> Path:
     return Path(data_dir).resolve() / "workers"
 
 
-def start_worker(data_dir: Path, name: str, web_port: int) -> BackgroundWorker:
+def start_worker(
+    data_dir: Path,
+    name: str,
+    web_port: int,
+    env: dict[str, str] | None = None,
+    batch_size: int = 500,
+) -> BackgroundWorker:
     """Start ``hst worker`` detached, unless one with this name already runs."""
     root = workers_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -39,8 +45,8 @@ def start_worker(data_dir: Path, name: str, web_port: int) -> BackgroundWorker:
     if worker.running:
         return worker
     cmd = [sys.executable, "-m", "pipeline.cli.main", "worker", "--name", name,
-           "--web-port", str(web_port), "--loglevel", "warning"]  # fmt: skip
-    start_process(cmd, pidfile=worker.pidfile, logfile=worker.logfile)
+           "--web-port", str(web_port), "--loglevel", "warning", "--batch-size", str(batch_size)]  # fmt: skip
+    start_process(cmd, pidfile=worker.pidfile, logfile=worker.logfile, env=env)
     (root / f"{name}.json").write_text(json.dumps({"name": name, "web_port": web_port}))
     return worker
 

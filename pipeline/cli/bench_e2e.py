@@ -1,0 +1,172 @@
+"""End-to-end benchmark on a private embedded stack, beside the search server's own ceiling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+import uuid
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.core.coerce import to_json
+from pipeline.core.enrich import content_hash, enrich
+from pipeline.core.validation import MessageValidator
+from pipeline.generate import GeneratorConfig, generate
+from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.publisher import Publisher
+from pipeline.search.client import sync_client
+from pipeline.search.index import ensure_index
+from pipeline.settings import Settings
+from pipeline.stack.process import stop_process
+from pipeline.stack.servers import free_port
+from pipeline.stack.workers import start_worker
+
+
+def _env(cfg: Settings) -> dict[str, str]:
+    return {"HST_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap, "HST_SEARCH_URL": cfg.search_endpoint,
+            "HST_SEARCH_COMPAT_HEADERS": "true", "HST_TOPIC_INBOUND": cfg.topic_inbound,
+            "HST_TOPIC_DLQ": cfg.topic_dlq, "HST_TOPIC_ENRICHED": cfg.topic_enriched,
+            "HST_INDEX_ALIAS": cfg.index_alias, "HST_APP_ID": cfg.app_id,
+            "HST_DATA_DIR": str(cfg.data_dir), "HST_PARTITIONS": str(cfg.partitions)}  # fmt: skip
+
+
+def _count(cfg: Settings) -> int:
+    return int(sync_client(cfg).count(index=cfg.index_alias)["count"])
+
+
+def _live(messages: list[dict[str, Any]], validator: MessageValidator) -> list[dict[str, Any]]:
+    now = dt.datetime.now(tz=dt.UTC)
+    first: dict[str, dict[str, Any]] = {}
+    for m in messages:
+        rec = to_json(validator.validate(m, now=now))
+        first.setdefault(content_hash(rec), rec)
+    gone = {r["supersedes_message_id"] for r in first.values() if r.get("supersedes_message_id")}
+    return [r for r in first.values() if r["action"] != "WITHDRAW" and r["message_id"] not in gone]
+
+
+def bulk_ceiling(cfg: Settings, docs: list[dict[str, Any]], batch: int, runs: int) -> list[float]:
+    """docs/s of plain bulk requests of the same documents into fresh indices (same template)."""
+    es = sync_client(cfg)
+    rates = []
+    for run in range(runs):
+        alias = f"{cfg.index_alias}-ceiling{run}"
+        ensure_index(es, alias)
+        started = time.perf_counter()
+        for i in range(0, len(docs), batch):
+            body = b"".join(orjson.dumps({"index": {"_index": alias, "_id": d["message_id"]}}) + b"\n"
+                            + orjson.dumps(d) + b"\n" for d in docs[i : i + batch])  # fmt: skip
+            resp = es.bulk(operations=body)  # type: ignore[arg-type]
+            assert not resp["errors"]
+        rates.append(len(docs) / (time.perf_counter() - started))
+        es.indices.delete(index=f"{alias}-v1")
+    return rates
+
+
+def run_e2e(stack: Settings, console: Console, messages: int, batch: int) -> None:
+    """Sustained throughput and latency through a real worker process."""
+    uid = uuid.uuid4().hex[:6]
+    cfg = stack.model_copy(update={"topic_inbound": f"bench.{uid}.inbound", "topic_dlq": f"bench.{uid}.dlq",
+                                   "topic_enriched": f"bench.{uid}.enriched", "index_alias": f"hst-bench-{uid}",
+                                   "app_id": f"hst-bench-{uid}"})  # fmt: skip
+    ensure_topics(cfg)
+    ensure_index(sync_client(cfg), cfg.index_alias)
+    data = generate(GeneratorConfig(count=messages, seed=77))
+    publisher = Publisher(cfg)
+    validator = publisher.validator
+    live = _live(data.messages, validator)
+    docs = [enrich(r) for r in live]
+
+    console.print(
+        f"search server's own bulk ceiling: {len(docs):,} enriched documents, batches of {batch}..."
+    )
+    ceiling = bulk_ceiling(cfg, docs, batch, runs=3)
+
+    port = free_port()
+    worker = start_worker(cfg.data_dir, f"bench-{uid}", port, env=_env(cfg), batch_size=batch)
+    try:
+        time.sleep(8)  # worker joins the group
+        records = [validator.validate(m, now=dt.datetime.now(tz=dt.UTC)) for m in data.messages]
+        console.print(
+            f"end to end: publishing {len(records):,} messages, waiting until {len(live):,} are searchable..."
+        )
+        started = time.perf_counter()
+        with publisher:
+            for r in records:
+                publisher.publish(r)
+        while _count(cfg) < len(live):
+            if time.perf_counter() - started > 1800:
+                msg = "end-to-end run did not finish in 30 minutes"
+                raise RuntimeError(msg)
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        e2e_docs = len(live) / elapsed
+        e2e_msgs = len(records) / elapsed
+
+        # Latency at a fixed offered load: half the measured end-to-end rate, for ~20 s.
+        rate = max(5.0, e2e_docs / 2)
+        extra = generate(GeneratorConfig(count=int(rate * 20), seed=78, resend_share=0,
+                                         content_duplicate_share=0, update_share=0, withdraw_share=0))  # fmt: skip
+        extra_records = [
+            validator.validate(m, now=dt.datetime.now(tz=dt.UTC)) for m in extra.messages
+        ]
+        console.print(f"latency: {len(extra_records):,} messages at a fixed {rate:,.0f} msg/s...")
+        with Publisher(cfg) as paced:
+            t0 = time.perf_counter()
+            for i, r in enumerate(extra_records):
+                delay = t0 + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                paced.publish(r)
+        wanted = {r["message_id"] for r in extra_records}
+        latencies = _latencies(cfg, wanted)
+    finally:
+        stop_process(worker.pidfile, timeout=30)
+
+    table = Table(
+        "measure", "value", title="end to end (publish -> searchable), same machine, same run"
+    )
+    med_ceiling = statistics.median(ceiling)
+    table.add_row(
+        "search server bulk ceiling (docs/s, median of 3)",
+        f"{med_ceiling:,.0f}  ({' '.join(f'{c:,.0f}' for c in ceiling)})",
+    )
+    table.add_row("end to end sustained (searchable docs/s)", f"{e2e_docs:,.0f}")
+    table.add_row("end to end sustained (consumed msgs/s)", f"{e2e_msgs:,.0f}")
+    table.add_row("end to end / ceiling", f"{e2e_docs / med_ceiling:.0%}")
+    if latencies:
+        q = statistics.quantiles(latencies, n=100)
+        table.add_row(
+            f"latency at {rate:,.0f} msg/s: p50 / p95 / p99",
+            f"{q[49]:.2f}s / {q[94]:.2f}s / {q[98]:.2f}s",
+        )
+        table.add_row("latency samples", f"{len(latencies):,}")
+    console.print(table)
+
+
+def _latencies(cfg: Settings, wanted: set[str], timeout: float = 300) -> list[float]:
+    """acked_at - Kafka produce timestamp, for the wanted ids, from the enriched topic."""
+    consumer = Consumer({**cfg.kafka_client_config(), "group.id": f"bench-{uuid.uuid4().hex[:6]}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})  # fmt: skip
+    consumer.subscribe([cfg.topic_enriched])
+    out: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(out) < len(wanted) and time.monotonic() < deadline:
+            for msg in consumer.consume(1000, timeout=0.5):
+                if msg.error() is not None:
+                    continue
+                doc = orjson.loads(msg.value() or b"{}")
+                if doc.get("message_id") in wanted:
+                    acked = dt.datetime.fromisoformat(
+                        doc["processing"]["acked_at"].replace("Z", "+00:00")
+                    )
+                    produced = doc["kafka"]["timestamp"] / 1000
+                    out[doc["message_id"]] = acked.timestamp() - produced
+    finally:
+        consumer.close()
+    return list(out.values())

@@ -1,0 +1,1 @@
+"""Replays of public data sets as HST messages."""

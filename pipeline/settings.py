@@ -117,6 +117,20 @@ class Settings(BaseSettings):
         """True when the search URL is the embedded server's."""
         return self.search_url is None
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as ``HST_*`` variables, for a child process (a worker) to read."""
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"HST_{name.upper()}"] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
+        return env
+
     def kafka_client_config(self) -> dict[str, Any]:
         """Librdkafka settings shared by every producer, consumer and admin client."""
         conf: dict[str, Any] = {

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.core.coerce import to_json
+from pipeline.core.dedupe import live_messages
 from pipeline.core.enrich import content_hash, enrich
-from pipeline.core.validation import MessageValidator
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.publisher import Publisher
@@ -27,26 +27,8 @@ from pipeline.stack.servers import free_port
 from pipeline.stack.workers import start_worker
 
 
-def _env(cfg: Settings) -> dict[str, str]:
-    return {"HST_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap, "HST_SEARCH_URL": cfg.search_endpoint,
-            "HST_SEARCH_COMPAT_HEADERS": "true", "HST_TOPIC_INBOUND": cfg.topic_inbound,
-            "HST_TOPIC_DLQ": cfg.topic_dlq, "HST_TOPIC_ENRICHED": cfg.topic_enriched,
-            "HST_INDEX_ALIAS": cfg.index_alias, "HST_APP_ID": cfg.app_id,
-            "HST_DATA_DIR": str(cfg.data_dir), "HST_PARTITIONS": str(cfg.partitions)}  # fmt: skip
-
-
 def _count(cfg: Settings) -> int:
     return int(sync_client(cfg).count(index=cfg.index_alias)["count"])
-
-
-def _live(messages: list[dict[str, Any]], validator: MessageValidator) -> list[dict[str, Any]]:
-    now = dt.datetime.now(tz=dt.UTC)
-    first: dict[str, dict[str, Any]] = {}
-    for m in messages:
-        rec = to_json(validator.validate(m, now=now))
-        first.setdefault(content_hash(rec), rec)
-    gone = {r["supersedes_message_id"] for r in first.values() if r.get("supersedes_message_id")}
-    return [r for r in first.values() if r["action"] != "WITHDRAW" and r["message_id"] not in gone]
 
 
 def bulk_ceiling(cfg: Settings, docs: list[dict[str, Any]], batch: int, runs: int) -> list[float]:
@@ -78,7 +60,10 @@ def run_e2e(stack: Settings, console: Console, messages: int, batch: int) -> Non
     data = generate(GeneratorConfig(count=messages, seed=77))
     publisher = Publisher(cfg)
     validator = publisher.validator
-    live = _live(data.messages, validator)
+    now = dt.datetime.now(tz=dt.UTC)
+    live = live_messages(
+        [to_json(validator.validate(m, now=now)) for m in data.messages], content_hash
+    )
     docs = [enrich(r) for r in live]
 
     console.print(
@@ -87,7 +72,7 @@ def run_e2e(stack: Settings, console: Console, messages: int, batch: int) -> Non
     ceiling = bulk_ceiling(cfg, docs, batch, runs=3)
 
     port = free_port()
-    worker = start_worker(cfg.data_dir, f"bench-{uid}", port, env=_env(cfg), batch_size=batch)
+    worker = start_worker(cfg.data_dir, f"bench-{uid}", port, env=cfg.to_env(), batch_size=batch)
     try:
         time.sleep(8)  # worker joins the group
         records = [validator.validate(m, now=dt.datetime.now(tz=dt.UTC)) for m in data.messages]

@@ -130,3 +130,16 @@ def decide_lineage(
 def _supersede(target: str, by: str, status: str) -> dict[str, Any]:
     kind = "WITHDRAW" if status == WITHDRAWN else "UPDATE"
     return {"role": SUPERSEDE, "target": target, "by": by, "kind": kind}
+
+
+def live_messages(records: list[dict[str, Any]], hash_of: Any) -> list[dict[str, Any]]:
+    """The messages a complete run leaves in the index, one per distinct live content.
+
+    ``records`` in JSON form, in publication order; ``hash_of`` computes the content hash.
+    Used to know when a run is complete (``hst run``, ``hst bench``).
+    """
+    first: dict[str, dict[str, Any]] = {}
+    for record in records:
+        first.setdefault(hash_of(record), record)
+    gone = {r["supersedes_message_id"] for r in first.values() if r.get("supersedes_message_id")}
+    return [r for r in first.values() if r["action"] != "WITHDRAW" and r["message_id"] not in gone]

@@ -45,14 +45,7 @@ def isolated(stack: Settings, tmp_path: Path, partitions: int = 6) -> Settings:
 
 def worker_env(cfg: Settings) -> dict[str, str]:
     """The environment a worker process reads its settings from."""
-    return {**os.environ,
-            "HST_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap, "HST_SEARCH_URL": cfg.search_endpoint,
-            "HST_SEARCH_COMPAT_HEADERS": "true",
-            "HST_TOPIC_INBOUND": cfg.topic_inbound, "HST_TOPIC_DLQ": cfg.topic_dlq,
-            "HST_TOPIC_ENRICHED": cfg.topic_enriched, "HST_TOPIC_DIFFUSION": cfg.topic_diffusion,
-            "HST_INDEX_ALIAS": cfg.index_alias, "HST_APP_ID": cfg.app_id,
-            "HST_DATA_DIR": str(cfg.data_dir), "HST_PARTITIONS": str(cfg.partitions),
-            "HST_SEARCH_TIMEOUT": str(cfg.search_timeout)}  # fmt: skip
+    return {**os.environ, **cfg.to_env()}
 
 
 @dataclass

@@ -30,3 +30,11 @@ def test_environment_points_at_real_services(monkeypatch: pytest.MonkeyPatch) ->
     assert conf["sasl.password"] == "s3cret"
     assert s.search_endpoint == "https://es:9200" and not s.embedded_search
     assert "s3cret" not in repr(s)
+
+
+def test_to_env_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Settings(topic_inbound="x.in", partitions=3, search_compat_headers=True,
+                        sasl_password="pw", search_timeout=2.5)  # type: ignore[arg-type]  # fmt: skip
+    for key, value in original.to_env().items():
+        monkeypatch.setenv(key, value)
+    assert Settings() == original

@@ -189,11 +189,17 @@ def all_ids(cfg: Settings) -> list[str]:
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 1.0) -> None:
     deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        try:
+            if predicate():
+                return
+        except Exception as exc:  # a probe may time out while a server is busy: try again
+            last_error = exc
         time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    raise AssertionError(
+        f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error!r})"
+    )
 
 
 def dead_letters(cfg: Settings, expected: int, timeout: float = 60) -> list[dict[str, Any]]:

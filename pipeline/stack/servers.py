@@ -249,7 +249,7 @@ class KafkaServer(Server):
         if not (data / "meta.properties").exists():
             fmt = subprocess.run(
                 [java, "-cp", classpath, f"-Dlog4j.configuration=file:{log4j}",
-                 "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)],
+                 "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "-c", str(props)],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             if fmt.returncode != 0:
@@ -267,10 +267,17 @@ class KafkaServer(Server):
 
 
 def _cluster_id() -> str:
-    """A random KRaft cluster id (base64 of a UUID, 22 characters, as Kafka's tool makes)."""
+    """A random KRaft cluster id (URL-safe base64 of a UUID, 22 characters).
+
+    Like Kafka's own generator, never one starting with "-": the storage tool's argument
+    parser would read it as an option (a failure once in 64 starts).
+    """
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):
+            return cid
 
 
 class TansuServer(Server):

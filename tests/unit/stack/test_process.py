@@ -40,3 +40,11 @@ def test_broker_choice_can_be_forced() -> None:
     assert choose_broker("tansu").kind == "tansu"
     assert choose_broker("kafka").kind == "kafka"
     assert choose_broker("auto").kind in ("kafka", "tansu")
+
+
+def test_kraft_cluster_ids_never_look_like_options() -> None:
+    from pipeline.stack.servers import _cluster_id
+
+    ids = {_cluster_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.settings import BrokerKind, Settings
-from pipeline.stack.servers import Say, free_port
+from pipeline.stack.servers import Say, free_ports
 from pipeline.stack.stack import Stack
 
 
@@ -19,12 +19,13 @@ def ephemeral_stack(
 ) -> Iterator[Settings]:
     """Start a private stack; yield settings pointing at it; stop it by pid and clean up."""
     root = Path(tempfile.mkdtemp(prefix="hst-stack-"))
+    kafka_port, controller_port, search_port = free_ports(3)  # distinct
     settings = Settings(
         data_dir=root,
         broker=broker,
-        kafka_port=free_port(),
-        kafka_controller_port=free_port(),
-        search_port=free_port(),
+        kafka_port=kafka_port,
+        kafka_controller_port=controller_port,
+        search_port=search_port,
     )
     stack = Stack(settings)
     try:

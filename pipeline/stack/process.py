@@ -11,6 +11,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+# Processes started by this interpreter: their Popen handles are the authority on liveness,
+# so a server that is slow to show its final command line is never mistaken for a dead one.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
 
 @dataclass(frozen=True)
 class ProcessRecord:
@@ -21,6 +25,9 @@ class ProcessRecord:
 
     def is_ours(self) -> bool:
         """True if the pid is alive and still runs the command we started (no pid reuse)."""
+        child = _CHILDREN.get(self.pid)
+        if child is not None:
+            return child.poll() is None
         try:
             raw = Path(f"/proc/{self.pid}/cmdline").read_bytes()
         except OSError:
@@ -51,6 +58,7 @@ def start_process(
             start_new_session=True,
             env={**os.environ, **(env or {})},
         )
+    _CHILDREN[proc.pid] = proc
     record = ProcessRecord(proc.pid, cmd)
     pidfile.write_text(json.dumps({"pid": proc.pid, "cmdline": cmd}))
     return record
@@ -73,6 +81,8 @@ def stop_process(pidfile: Path, *, timeout: float = 20.0) -> bool:
                 time.sleep(0.05)
         stopped = True
     pidfile.unlink(missing_ok=True)
+    if record is not None:
+        _CHILDREN.pop(record.pid, None)
     return stopped
 
 

@@ -25,6 +25,7 @@ from pipeline.settings import Settings
 from pipeline.stack.process import stop_process
 from pipeline.stack.servers import free_port
 from pipeline.stack.workers import start_worker
+from pipeline.stream.metrics import scrape_worker
 
 
 def _count(cfg: Settings) -> int:
@@ -111,7 +112,7 @@ def run_e2e(
         elapsed = time.perf_counter() - started
         e2e_docs = len(live) / elapsed
         e2e_msgs = len(records) / elapsed
-        bulk = _worker_bulk_stats(port)
+        bulk = scrape_worker(port, timeout=5)
     finally:
         stop_process(worker.pidfile, timeout=30)
 
@@ -129,11 +130,11 @@ def run_e2e(
     if bulk:
         table.add_row(
             "worker: bulk requests / avg docs per bulk",
-            f"{bulk['count']:,.0f} / {bulk['docs'] / max(bulk['count'], 1):,.0f}",
+            f"{bulk.bulk_count:,.0f} / {bulk.stage_events.get(('index', 'index:index'), 0) / max(bulk.bulk_count, 1):,.0f}",
         )
         table.add_row(
             "worker: time in bulk / wall time (both phases)",
-            f"{bulk['seconds']:,.1f}s / {elapsed + len(extra_records) / rate:,.1f}s",
+            f"{bulk.bulk_seconds:,.1f}s / {elapsed + len(extra_records) / rate:,.1f}s",
         )
     if latencies:
         q = statistics.quantiles(latencies, n=100)
@@ -167,23 +168,3 @@ def _latencies(cfg: Settings, wanted: set[str], timeout: float = 300) -> list[fl
     finally:
         consumer.close()
     return list(out.values())
-
-
-def _worker_bulk_stats(port: int) -> dict[str, float]:
-    """Bulk count, seconds and indexed documents from the worker's /metrics."""
-    import urllib.request
-
-    out = {"count": 0.0, "seconds": 0.0, "docs": 0.0}
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-            text = resp.read().decode()
-    except OSError:
-        return {}
-    for line in text.splitlines():
-        if line.startswith("hst_bulk_seconds_count "):
-            out["count"] = float(line.split()[1])
-        elif line.startswith("hst_bulk_seconds_sum "):
-            out["seconds"] = float(line.split()[1])
-        elif line.startswith('hst_stage_events_total{outcome="index:index"'):
-            out["docs"] = float(line.split()[1])
-    return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pipeline.core.coerce import to_json
 from pipeline.kafka.dlq import read_dead_letters
 from pipeline.search.client import sync_client
 from pipeline.stack.workers import known_workers
+from pipeline.stream.metrics import scrape_worker
 
 dlq_app = typer.Typer(help="Inspect, export and replay dead letters.")
 
@@ -64,19 +64,9 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
     )
     counters: Counter[str] = Counter()
     for w in known_workers(cfg.data_dir):
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{w.web_port}/metrics", timeout=3
-            ) as resp:
-                for line in resp.read().decode().splitlines():
-                    if line.startswith("hst_stage_events_total{"):
-                        labels, value = line.split("{", 1)[1].split("} ")
-                        parts = dict(p.split("=") for p in labels.split(","))
-                        counters[
-                            f"{parts['stage'].strip(chr(34))}/{parts['outcome'].strip(chr(34))}"
-                        ] += int(float(value))
-        except OSError:
-            continue
+        scraped = scrape_worker(w.web_port)
+        for (stage, outcome), value in (scraped.stage_events if scraped else {}).items():
+            counters[f"{stage}/{outcome}"] += int(value)
     out["stage_counters"] = dict(sorted(counters.items()))
     if as_json:
         typer.echo(json.dumps(out, indent=2))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import urllib.request
 from collections import Counter
 
 import typer
@@ -28,6 +27,7 @@ from pipeline.search.index import ensure_index
 from pipeline.search.query import SearchFilters, build_query
 from pipeline.stack import Stack, StackError
 from pipeline.stack.workers import start_worker
+from pipeline.stream.metrics import scrape_worker
 
 DEMO_WEB_PORT = 16066
 
@@ -111,7 +111,8 @@ def run(
 def _summary(cfg, es, kinds, published, bad, indexed, expected, seconds) -> None:  # type: ignore[no-untyped-def]
     console = common.console
     console.rule("[bold]6. summary")
-    metrics = _worker_metrics()
+    scraped = scrape_worker(DEMO_WEB_PORT)
+    metrics = scraped.stage_events if scraped else {}
     table = Table("measure", "value")
     table.add_row("published (valid)", f"{published:,}")
     table.add_row("broken records sent", str(bad))
@@ -152,18 +153,3 @@ def _summary(cfg, es, kinds, published, bad, indexed, expected, seconds) -> None
     )
     console.print("stats:   .venv/bin/hst stats      dead letters: .venv/bin/hst dlq list")
     console.print("stop:    make stop")
-
-
-def _worker_metrics() -> dict[tuple[str, str], float]:
-    out: dict[tuple[str, str], float] = {}
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{DEMO_WEB_PORT}/metrics", timeout=3) as resp:
-            text = resp.read().decode()
-    except OSError:
-        return out
-    for line in text.splitlines():
-        if line.startswith("hst_stage_events_total{"):
-            labels, value = line[len("hst_stage_events_total{") :].split("} ")
-            parts = dict(p.split("=") for p in labels.split(","))
-            out[(parts["stage"].strip('"'), parts["outcome"].strip('"'))] = float(value)
-    return out

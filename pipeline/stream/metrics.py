@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import urllib.request
+from dataclasses import dataclass
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.parser import text_string_to_metric_families
 
 REGISTRY = CollectorRegistry()
 
@@ -26,3 +30,30 @@ SEARCH_RETRIES = Counter(
 SEARCH_UP = Gauge(
     "hst_search_up", "1 when the last bulk succeeded, 0 while retrying", registry=REGISTRY
 )
+
+
+@dataclass(frozen=True)
+class WorkerMetrics:
+    """What a running worker reports on its /metrics endpoint."""
+
+    stage_events: dict[tuple[str, str], float]  # (stage, outcome) -> events
+    bulk_count: float
+    bulk_seconds: float
+
+
+def scrape_worker(port: int, timeout: float = 3.0) -> WorkerMetrics | None:
+    """Read a worker's metrics on 127.0.0.1:port; None when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=timeout) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return None
+    events: dict[tuple[str, str], float] = {}
+    bulk = {"hst_bulk_seconds_count": 0.0, "hst_bulk_seconds_sum": 0.0}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "hst_stage_events_total":
+                events[(sample.labels["stage"], sample.labels["outcome"])] = sample.value
+            elif sample.name in bulk:
+                bulk[sample.name] = sample.value
+    return WorkerMetrics(events, bulk["hst_bulk_seconds_count"], bulk["hst_bulk_seconds_sum"])

@@ -19,8 +19,13 @@ def worker(
         6066, "--web-port", help="Port of the health and /metrics endpoint (127.0.0.1)."
     ),
     loglevel: str = typer.Option("info", "--loglevel", help="debug, info, warning or error."),
-    batch_size: int = typer.Option(500, help="Documents per bulk request."),
-    batch_within: float = typer.Option(0.5, help="Seconds to wait to fill a batch."),
+    batch_size: int = typer.Option(
+        1000,
+        help="Most documents per bulk request (under load a batch is what arrived while the previous request was in flight).",
+    ),
+    batch_within: float = typer.Option(
+        0.5, help="Seconds an idle writer lingers to gather a batch (latency at low load)."
+    ),
 ) -> None:
     """Run a worker: validate, deduplicate, enrich and index HST messages.
 

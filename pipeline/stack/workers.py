@@ -36,7 +36,7 @@ def start_worker(
     name: str,
     web_port: int,
     env: dict[str, str] | None = None,
-    batch_size: int = 500,
+    batch_size: int = 1000,
 ) -> BackgroundWorker:
     """Start ``hst worker`` detached, unless one with this name already runs."""
     root = workers_dir(data_dir)

@@ -8,10 +8,11 @@ guarded so a failure becomes a dead letter and never a dead agent:
 2. ``dedupe`` (table ``content``, keyed by content hash): drop exact re-sends, absorb content
    duplicates into the first id, forward the rest to ``<inbound>.lineage`` keyed by the
    message_id each input concerns (its own id; the superseded id for UPDATE/WITHDRAW).
-3. ``index`` (table ``lineage``): batches with ``take_events``; decides index/delete/update
-   per message, writes one bulk request, retries while the search server is unavailable
-   (holding the batch: backpressure), dead-letters per-item permanent failures, publishes
-   the enriched documents, and only then lets Faust ack the batch.
+3. ``index`` (table ``lineage``): decides index/delete/update per message as it arrives and
+   hands the actions to an ``IndexWriter`` that keeps one bulk request in flight while the
+   next batch fills; it retries while the search server is unavailable (holding the batch:
+   backpressure), dead-letters per-item permanent failures, publishes the enriched
+   documents, and only then acks the events (manual acks on a ``noack`` stream).
 
 Faust flushes its producer (acks=all) before committing offsets, so forwarded records,
 changelog writes and dead letters are durable before the source offsets move.
@@ -19,7 +20,6 @@ changelog writes and dead letters are durable before the source offsets move.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import time
@@ -48,6 +48,7 @@ from pipeline.search.client import async_client
 from pipeline.settings import Settings
 from pipeline.stream import metrics
 from pipeline.stream.deadletter import DeadLetter, headers_dict
+from pipeline.stream.writer import IndexWriter
 
 log = logging.getLogger("hst.worker")
 
@@ -99,7 +100,7 @@ class Pipeline:
     """One worker's Faust app, its topics, tables and agents."""
 
     def __init__(self, settings: Settings, *, worker_name: str = "worker-1", web_port: int = 6066,
-                 batch_size: int = 500, batch_within: float = 0.5) -> None:  # fmt: skip
+                 batch_size: int = 1000, batch_within: float = 0.5) -> None:  # fmt: skip
         self.settings = settings
         self.worker_name = worker_name
         self.batch_size = batch_size
@@ -277,73 +278,61 @@ class Pipeline:
 
     # -- stage 3: enrich and index ----------------------------------------------------------
     async def _index_agent(self, stream: StreamT) -> None:
-        async for events in stream.take_events(self.batch_size, within=self.batch_within):
-            try:
-                await self.index_batch(stream, events)
-            except Exception:  # take_events acks the batch even if we raise: never raise
-                log.exception("index: unexpected error on a batch; holding it and retrying")
-                await self._retry_batch_forever(stream, events)
-
-    async def _retry_batch_forever(self, stream: StreamT, events: list[EventT]) -> None:
-        delay = 1.0
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                await self.index_batch(stream, events)
-                return
-            except Exception:
-                log.exception("index: batch still failing; retrying in %.0fs", delay)
-                delay = min(60.0, delay * 2)
-
-    async def index_batch(self, stream: StreamT, events: list[EventT]) -> None:
-        """Decide every event of the batch, write one bulk request, then publish results."""
-        alias = self.settings.index_alias
-        actions: list[BulkAction] = []
-        envs: dict[str, dict[str, Any]] = {}
-        for event in events:
-            stream._set_current_event(event)  # tables need the current event
-            env = orjson.loads(event.message.value or b"{}")
-            target = env["target"]
-            try:
-                decision = decide_lineage(self.lineage_table.get(target), env["role"], env)
-                if decision.conflict:
-                    await self._dead_letter_record(
-                        env, "dedupe", "message_id_conflict", decision.conflict
-                    )
-                    continue
-                self.lineage_table[target] = decision.state
-                for follow in decision.forward:
-                    await self._to_lineage(follow)
-                if decision.action == "index":
-                    doc = enrich(env["record"])
-                    topic, partition, offset = env["src"]
-                    doc["absorbed_message_ids"] = decision.absorbed
-                    doc["kafka"] = {"topic": topic, "partition": partition, "offset": offset,
-                                    "timestamp": env["ts"]}  # fmt: skip
-                    doc["processing"] = {
-                        "received_at": env["received_at"],
-                        "worker": self.worker_name,
-                    }
-                    actions.append(BulkAction("index", alias, target, doc, ref=env))
-                    envs[target] = env
-                elif decision.action == "delete":
-                    actions.append(BulkAction("delete", alias, target))
-                elif decision.action == "update":
-                    actions.append(
-                        BulkAction(
-                            "update", alias, target, {"absorbed_message_ids": decision.absorbed}
-                        )
-                    )
-                metrics.EVENTS.labels("index", f"{env['role']}:{decision.action}").inc()
-            except Exception as exc:
-                log.exception("index: cannot prepare %s", target)
-                if env.get("record"):
-                    await self._dead_letter_record(env, "enrich", "enrich_error", repr(exc))
-                else:
+        manual = stream.noack()  # events are acked by the writer once their effects are durable
+        writer = IndexWriter(self.write_batch, manual.ack, max_batch=self.batch_size,
+                             linger=self.batch_within, max_pending=4 * self.batch_size)  # fmt: skip
+        try:
+            async for event in manual.events():
+                try:
+                    actions = await self.prepare_event(event)
+                except Exception as exc:  # never a dead agent: the event becomes a dead letter
+                    log.exception("index: unexpected error")
                     await self._dead_letter_event(event, "index", "internal_error", repr(exc))
-        stream._set_current_event(None)
-        if not actions:
-            return
+                    actions = []
+                await writer.put(event, actions)
+        finally:
+            await writer.stop()
+
+    async def prepare_event(self, event: EventT) -> list[BulkAction]:
+        """Decide one lineage input (table write, forwards); return its bulk actions."""
+        alias = self.settings.index_alias
+        env = orjson.loads(event.message.value or b"{}")
+        target = env["target"]
+        decision = decide_lineage(self.lineage_table.get(target), env["role"], env)
+        if decision.conflict:
+            await self._dead_letter_record(env, "dedupe", "message_id_conflict", decision.conflict)
+            return []
+        self.lineage_table[target] = decision.state
+        for follow in decision.forward:
+            await self._to_lineage(follow)
+        metrics.EVENTS.labels("index", f"{env['role']}:{decision.action}").inc()
+        if decision.action == "delete":
+            return [BulkAction("delete", alias, target)]
+        if decision.action == "update":
+            return [
+                BulkAction("update", alias, target, {"absorbed_message_ids": decision.absorbed})
+            ]
+        if decision.action != "index":
+            return []
+        try:
+            doc = enrich(env["record"])
+        except Exception as exc:
+            log.exception("index: cannot enrich %s", target)
+            await self._dead_letter_record(env, "enrich", "enrich_error", repr(exc))
+            return []
+        topic, partition, offset = env["src"]
+        doc["absorbed_message_ids"] = decision.absorbed
+        doc["kafka"] = {
+            "topic": topic,
+            "partition": partition,
+            "offset": offset,
+            "timestamp": env["ts"],
+        }
+        doc["processing"] = {"received_at": env["received_at"], "worker": self.worker_name}
+        return [BulkAction("index", alias, target, doc, ref=env)]
+
+    async def write_batch(self, actions: list[BulkAction]) -> None:
+        """One bulk request (retried while the search server is unavailable), then results."""
         indexed_at = _ms(utc_now())
         for action in actions:
             if action.op == "index" and action.doc is not None:
@@ -360,12 +349,8 @@ class Pipeline:
             if env.get("record"):
                 await self._dead_letter_record(env, "index", failure.error_type, reason)
             else:
-                log.error(
-                    "index: %s %s failed permanently: %s",
-                    failure.action.op,
-                    failure.action.doc_id,
-                    reason,
-                )
+                log.error("index: %s %s failed permanently: %s", failure.action.op,
+                          failure.action.doc_id, reason)  # fmt: skip
         acked_at = _ms(utc_now())  # the documents are searchable from here (latency measurement)
         for action in actions:
             if action.op == "index" and action.doc_id not in failed_ids and action.doc is not None:

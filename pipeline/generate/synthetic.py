@@ -91,6 +91,7 @@ class Generator:
         self.identities: list[Identity] = []
         self._pools: dict[bool, list[Identity]] = {True: [], False: []}
         self._phone_cache: dict[str, tuple[int, str]] = {}
+        self._issued: set[str] = set()  # phones and document numbers are unique per identity
         self._counter = 0
 
     # -- identities ---------------------------------------------------------------------
@@ -124,6 +125,9 @@ class Generator:
         birth = dt.date(self.cfg.until.year - age, rng.randint(1, 12), rng.randint(1, 28))
         letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(2))
         doc = (f"{letters}{rng.randint(0, 9_999_999):07d}", nationality)
+        while doc[0] in self._issued:
+            doc = (f"{letters}{rng.randint(0, 9_999_999):07d}", nationality)
+        self._issued.add(doc[0])
         self._counter += 1
         return Identity(f"I{self._counter:06d}", nationality, sex, script, given, family, birth,
                         doc, self._phone(nationality), facilitator)  # fmt: skip
@@ -139,14 +143,17 @@ class Generator:
             self._phone_cache[country] = (int(example.country_code), str(example.national_number))
         code, national = self._phone_cache[country]
         keep = max(3, len(national) - 5)
-        for _ in range(20):
+        for _ in range(200):
             candidate = national[:keep] + "".join(
                 str(self.rng.randint(0, 9)) for _ in national[keep:]
             )
             number = phonenumbers.PhoneNumber(country_code=code, national_number=int(candidate))
-            if phonenumbers.is_valid_number(number):
-                return f"+{code}{candidate}"
-        return f"+{code}{national}"
+            e164 = f"+{code}{candidate}"
+            if phonenumbers.is_valid_number(number) and e164 not in self._issued:
+                self._issued.add(e164)
+                return e164
+        msg = f"no unused phone number left for {country}"
+        raise RuntimeError(msg)
 
     def _pick_identity(self, nationality: str, facilitator: bool, minor_ok: bool) -> Identity:
         pool = self._pools[facilitator]
@@ -208,7 +215,7 @@ class Generator:
                 phone["country"] = ident.nationality
             person["phones"] = [phone]
         if ident.facilitator and rng.random() < 0.3:
-            handle = f"{given.lower().replace(' ', '')}{ident.key[-3:]}"
+            handle = f"{given.lower().replace(' ', '')}{int(ident.key[1:])}"
             person["online_accounts"] = [{"platform": rng.choice(["WhatsApp", "Telegram", "Facebook"]),
                                           "handle": handle}]  # fmt: skip
         return person

@@ -1,0 +1,72 @@
+"""Networks: stable founder ids, merges recorded, independent of link order, idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.core.networks import Networks, network_id_of
+
+CREATED = {f"m{i}": f"2026-01-{i + 1:02d}T00:00:00Z" for i in range(20)}
+
+
+def link(nets: Networks, a: str, b: str) -> Any:
+    return nets.add_link(a, CREATED[a], b, CREATED[b])
+
+
+def test_first_link_founds_a_network_named_after_the_earliest_message() -> None:
+    nets = Networks({})
+    change = link(nets, "m5", "m2")
+    assert change.network_id == network_id_of("m2")
+    assert change.members == ["m2", "m5"]
+    assert change.merged_ids == []  # growth from singletons is not a merge
+
+
+def test_merging_two_networks_keeps_the_founders_id_and_records_the_other() -> None:
+    nets = Networks({})
+    link(nets, "m1", "m2")
+    link(nets, "m7", "m8")
+    change = link(nets, "m8", "m2")
+    assert change.network_id == network_id_of("m1")
+    assert change.merged_ids == [network_id_of("m7")]
+    assert change.renamed == ["m7", "m8"]
+    record = nets.network_of("m8")
+    assert record is not None and record["merged_ids"] == [network_id_of("m7")]
+    assert record["members"] == ["m1", "m2", "m7", "m8"]
+
+
+def test_the_same_link_twice_changes_nothing() -> None:
+    nets = Networks({})
+    link(nets, "m1", "m2")
+    before = dict(nets.store)
+    again = link(nets, "m2", "m1")
+    assert not again.changed and dict(nets.store) == before
+
+
+def test_unlinked_message_has_no_network() -> None:
+    assert Networks({}).network_of("m3") is None
+
+
+pairs = st.lists(st.tuples(st.sampled_from(sorted(CREATED)), st.sampled_from(sorted(CREATED)))
+                 .filter(lambda p: p[0] != p[1]), min_size=1, max_size=30)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(pairs, st.randoms(use_true_random=False))
+def test_networks_do_not_depend_on_link_order(links: list[tuple[str, str]], rnd: Any) -> None:
+    one, two = Networks({}), Networks({})
+    for a, b in links:
+        link(one, a, b)
+    shuffled = [(b, a) if rnd.random() < 0.5 else (a, b) for a, b in links]
+    rnd.shuffle(shuffled)
+    for a, b in shuffled:
+        link(two, a, b)
+    for m in CREATED:
+        x, y = one.network_of(m), two.network_of(m)
+        assert (x is None) == (y is None)
+        if x is not None and y is not None:
+            assert x["network_id"] == y["network_id"] and x["members"] == y["members"]
+            # The id is the founder's: the earliest member.
+            assert x["network_id"] == network_id_of(min(x["members"], key=CREATED.__getitem__))

@@ -13,9 +13,11 @@ from pipeline.codec.schemas import SchemaStore, SchemaVersion, canonical_form, c
 
 HST_MESSAGE = "hst_message"
 DEAD_LETTER = "dead_letter"
+DIFFUSION_NOTICE = "diffusion_notice"
 
 __all__ = [
     "DEAD_LETTER",
+    "DIFFUSION_NOTICE",
     "HST_MESSAGE",
     "AvroCodec",
     "CodecError",

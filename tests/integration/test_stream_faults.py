@@ -62,12 +62,14 @@ def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
     try:
         w1 = workers.start("w1")
         publish_all(cfg, data.messages)
-        wait_for(lambda: count(cfg) >= expected.live_count // 3, 300, "a third of the run")
+        # The embedded search server indexes ~60-150 docs/s here and stalls while it merges.
+        scale = max(1.0, len(data.messages) / 6000)
+        wait_for(lambda: count(cfg) >= expected.live_count // 3, 300 * scale, "a third of the run")
         w1.kill9()
         killed_at = count(cfg)
         assert killed_at < expected.live_count
         workers.start("w1")  # same name: same RocksDB directory, recovered from changelogs
-        settle_and_check(cfg, expected, timeout=600)
+        settle_and_check(cfg, expected, timeout=600 * scale)
     finally:
         workers.stop_all()
 

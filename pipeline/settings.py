@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds before a search request times out (then retried)."
     )
     index_alias: str = "hst-messages"
+    links_alias: str = "hst-links"
+    watchlist_dir: Path | None = Field(
+        None, description="Directory of watch lists (*.csv, *.json), reloaded when they change."
+    )
 
     # Topics.
     topic_inbound: str = "hst.inbound"
@@ -101,6 +105,21 @@ class Settings(BaseSettings):
     def topic_lineage(self) -> str:
         """Internal repartition topic keyed by the message_id an input concerns."""
         return f"{self.topic_inbound}.lineage"
+
+    @property
+    def topic_match(self) -> str:
+        """Internal repartition topic keyed by identifier or name blocking key."""
+        return f"{self.topic_inbound}.match"
+
+    @property
+    def topic_links(self) -> str:
+        """Internal topic of new links (one partition: networks need one view)."""
+        return f"{self.topic_inbound}.links"
+
+    @property
+    def topic_notify(self) -> str:
+        """Internal topic of diffusion requests keyed by the message they concern."""
+        return f"{self.topic_inbound}.notify"
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -6,6 +6,7 @@ import typer
 
 from pipeline.cli import bench as bench_cmd
 from pipeline.cli import generate as generate_cmd
+from pipeline.cli import inbox as inbox_cmd
 from pipeline.cli import ops, replay, schemas, stack, topics
 from pipeline.cli import publish as publish_cmd
 from pipeline.cli import run as run_cmd
@@ -28,6 +29,8 @@ app.command("bench")(bench_cmd.bench)
 app.command("worker")(worker_cmd.worker)
 app.command("search")(search_cmd.search)
 app.command("stats")(ops.stats)
+app.command("inbox")(inbox_cmd.inbox)
+app.command("network")(inbox_cmd.network)
 app.add_typer(ops.dlq_app, name="dlq")
 app.add_typer(replay.app, name="replay")
 

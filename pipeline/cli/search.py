@@ -38,6 +38,7 @@ def search(
     min_priority: int | None = typer.Option(
         None, "--min-priority", help="Minimum priority score (0-100)."
     ),
+    network: str | None = typer.Option(None, "--network", help="A network id: its messages."),
     size: int = typer.Option(20, "--size", "-n", help="Maximum results."),
     as_json: bool = typer.Option(False, "--json", help="Documents as JSON lines."),
 ) -> None:
@@ -47,7 +48,7 @@ def search(
         filters = SearchFilters(text=text, person=person, document=document, phone=phone,
                                 phone_country=phone_country, country=country, route=route,
                                 since=parse_timestamp(since) if since else None, ncb=ncb,
-                                min_priority=min_priority)  # fmt: skip
+                                min_priority=min_priority, network=network)  # fmt: skip
         query = build_query(filters)
     except (QueryError, ValueError) as exc:
         common.err_console.print(f"[red]{exc}[/]")

@@ -38,6 +38,10 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         # Internal repartition topics of the stream (keyed by content hash / message_id).
         TopicSpec(settings.topic_content, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_lineage, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_match, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_notify, settings.partitions, rf, dict(base)),
+        # One partition: connected components need a single view (links are few).
+        TopicSpec(settings.topic_links, 1, rf, dict(base)),
     ]
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from elasticsearch import Elasticsearch
 
-from pipeline.search.mappings import index_template
+from pipeline.search.mappings import index_template, links_template
 
 INDEX_VERSION = 1
 
 
-def ensure_index(es: Elasticsearch, alias: str, version: int = INDEX_VERSION) -> str:
+def ensure_index(es: Elasticsearch, alias: str, version: int = INDEX_VERSION,
+                 template: dict[str, Any] | None = None) -> str:  # fmt: skip
     """Install the template; create ``<alias>-v<version>`` and point the alias at it (idempotent)."""
-    es.indices.put_index_template(name=f"{alias}-template", **index_template(alias))
+    es.indices.put_index_template(name=f"{alias}-template", **(template or index_template(alias)))
     if es.indices.exists_alias(name=alias):
         return next(iter(es.indices.get_alias(name=alias)))
     index = f"{alias}-v{version}"
@@ -20,3 +23,8 @@ def ensure_index(es: Elasticsearch, alias: str, version: int = INDEX_VERSION) ->
     else:
         es.indices.put_alias(index=index, name=alias)
     return index
+
+
+def ensure_links_index(es: Elasticsearch, alias: str) -> str:
+    """The ``hst-links`` index behind its alias (idempotent)."""
+    return ensure_index(es, alias, template=links_template(alias))

@@ -170,6 +170,21 @@ MAPPINGS: dict[str, Any] = {
         "priority_score": INT,
         "priority_reasons": KW,
         "absorbed_message_ids": KW,
+        # Cross-matching (written by the network stage).
+        "network_id": KW,
+        "linked_message_ids": KW,
+        "links": {
+            "properties": {
+                "link_id": KW,
+                "kind": KW,
+                "score": {"type": "float"},
+                "reason": KW,
+                "evidence": {"type": "text"},
+                "key": KW,
+                "message_ids": KW,
+                "ncbs": KW,
+            }
+        },
         "kafka": {
             "properties": {
                 "topic": KW,
@@ -188,4 +203,30 @@ MAPPINGS: dict[str, Any] = {
 def index_template(alias: str) -> dict[str, Any]:
     """The composable index template for ``<alias>-*`` indices."""
     return {"index_patterns": [f"{alias}-*"], "template": {"settings": SETTINGS, "mappings": MAPPINGS},
+            "priority": 100}  # fmt: skip
+
+
+LINK_MAPPINGS: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "link_id": KW,
+        "kind": KW,
+        "score": {"type": "float"},
+        "reason": KW,
+        "evidence": {"type": "text"},
+        "key": KW,
+        "a": KW,
+        "b": KW,
+        "message_ids": KW,
+        "ncbs": KW,
+        "network_id": KW,
+        "created_at": DATE,
+    },
+}
+
+
+def links_template(alias: str) -> dict[str, Any]:
+    """The index template of the ``hst-links`` indices (one document per link)."""
+    return {"index_patterns": [f"{alias}-*"],
+            "template": {"settings": {"number_of_shards": 1}, "mappings": LINK_MAPPINGS},
             "priority": 100}  # fmt: skip

@@ -35,6 +35,7 @@ class SearchFilters:
     since: dt.datetime | None = None
     ncb: str | None = None
     min_priority: int | None = None
+    network: str | None = None
 
 
 def _nested(path: str, query: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +91,8 @@ def build_query(f: SearchFilters) -> dict[str, Any]:
         filters.append({"term": {"source_ncb": f.ncb.upper()}})
     if f.min_priority is not None:
         filters.append({"range": {"priority_score": {"gte": f.min_priority}}})
+    if f.network:
+        filters.append({"term": {"network_id": f.network.strip().upper()}})
     if not must and not filters:
         return {"match_all": {}}
     return {"bool": {"must": must, "filter": filters}}

@@ -47,6 +47,7 @@ from pipeline.search.bulk import BulkAction, bulk_write
 from pipeline.search.client import async_client
 from pipeline.settings import Settings
 from pipeline.stream import metrics
+from pipeline.stream.crossmatch import CrossMatch
 from pipeline.stream.deadletter import DeadLetter, headers_dict
 from pipeline.stream.writer import IndexWriter
 
@@ -146,6 +147,7 @@ class Pipeline:
         self.app.agent(self.inbound, name="validate", concurrency=1)(self._validate_agent)
         self.app.agent(self.content_topic, name="dedupe", concurrency=1)(self._dedupe_agent)
         self.app.agent(self.lineage_topic, name="index", concurrency=1)(self._index_agent)
+        self.crossmatch = CrossMatch(self)
         self._register_views()
 
     def _raw_topic(self, name: str) -> Any:
@@ -355,6 +357,11 @@ class Pipeline:
             else:
                 log.error("index: %s %s failed permanently: %s", failure.action.op,
                           failure.action.doc_id, reason)  # fmt: skip
+        for action in actions:  # withdrawn or superseded: tell whoever received it
+            if action.op == "delete" and action.doc_id not in failed_ids:
+                await self.crossmatch._notify(
+                    action.doc_id, {"type": "withdrawn", "message_id": action.doc_id}
+                )
         acked_at = _ms(utc_now())  # the documents are searchable from here (latency measurement)
         for action in actions:
             if action.op == "index" and action.doc_id not in failed_ids and action.doc is not None:

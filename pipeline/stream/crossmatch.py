@@ -1,0 +1,310 @@
+"""Cross-matching, networks and onward diffusion in the stream.
+
+Three more agents after indexing, each a thin loop with a per-event guard:
+
+4. ``fanout`` on the enriched topic (documents are searchable by then): asks for the
+   message's own notices (``notify``), and sends one matching request per strong identifier
+   and per name blocking key to ``<inbound>.match``, keyed by that key, so every person
+   ever seen under a key lives in one partition.
+5. ``match`` (table ``match_keys``: key -> persons or messages seen under it): links the
+   newcomer to those already there (``pipeline.core.matching``) and sends each link to
+   ``<inbound>.links``.
+6. ``network`` on ``<inbound>.links`` (one partition, table ``networks``): joins the two
+   messages' networks, indexes the link into ``hst-links``, writes ``network_id`` and the
+   links onto both documents, and asks for hit notices to the owners of both messages.
+7. ``notify`` on ``<inbound>.notify`` keyed by message (table ``diffused``: who received
+   what): applies the diffusion policy (``pipeline.core.diffusion``) and publishes Avro
+   notices keyed by recipient; a withdrawn message reaches everyone who received it.
+
+Every effect is keyed (link ids, notice ids, document ids), so re-processing after a crash
+repeats effects without changing the outcome; inboxes drop repeated notice ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from pipeline.codec import DIFFUSION_NOTICE, AvroCodec
+from pipeline.core.diffusion import (
+    FULL,
+    HIT,
+    HIT_ON_YOUR_MESSAGE,
+    WITHDRAWAL,
+    Decision,
+    LinkedOwner,
+    decide,
+    minimise,
+)
+from pipeline.core.matching import (
+    PersonRef,
+    blocking_keys,
+    fuzzy_links,
+    object_identifiers,
+    object_links,
+    person_refs,
+    strong_links,
+)
+from pipeline.core.networks import Networks
+from pipeline.search.bulk import BulkAction, bulk_write
+from pipeline.stream import metrics
+
+if TYPE_CHECKING:
+    from pipeline.stream.app import Pipeline
+
+log = logging.getLogger("hst.worker")
+
+# Persons kept per key: a key shared by more is not evidence of anything (a hotline number).
+MAX_PER_KEY = 200
+
+
+def notice_id(recipient: str, kind: str, message_id: str, link_ids: list[str]) -> str:
+    """Deterministic notice id: the same notice re-sent keeps its id."""
+    raw = "|".join([recipient, kind, message_id, *sorted(link_ids)])
+    return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:24]
+
+
+def build_notice(decision: Decision, kind: str, doc: dict[str, Any], links: list[dict[str, Any]],
+                 now: dt.datetime) -> dict[str, Any]:  # fmt: skip
+    """An Avro ``DiffusionNotice`` datum for one recipient, minimised by its level."""
+    full = decision.level == FULL
+    notice_links = [
+        {"link_id": x["link_id"], "kind": x["kind"], "score": float(x["score"]),
+         "message_ids": list(x["message_ids"]), "ncbs": list(x["ncbs"]),
+         "reason": x.get("reason") if full else None, "evidence": list(x.get("evidence") or []) if full else []}
+        for x in links
+    ]  # fmt: skip
+    return {
+        "notice_id": notice_id(
+            decision.recipient, kind, doc["message_id"], [x["link_id"] for x in links]
+        ),
+        "recipient": decision.recipient,
+        "kind": kind,
+        "reasons": list(decision.reasons),
+        "level": decision.level,
+        "source_message_id": doc["message_id"],
+        "source_ncb": doc["source_ncb"],
+        "network_id": doc.get("network_id") if full else None,
+        "links": notice_links,
+        "content_json": orjson.dumps(minimise(doc, FULL, links)).decode() if full else None,
+        "created_at": now,
+    }
+
+
+class CrossMatch:
+    """The cross-matching and diffusion agents of one worker."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.p = pipeline
+        settings = pipeline.settings
+        app = pipeline.app
+        self.notice_codec = AvroCodec(DIFFUSION_NOTICE)
+        self.match_topic = pipeline._raw_topic(settings.topic_match)
+        self.notify_topic = pipeline._raw_topic(settings.topic_notify)
+        self.links_topic = app.topic(settings.topic_links, key_serializer="raw",
+                                     value_serializer="raw", partitions=1)  # fmt: skip
+        self.diffusion = pipeline._raw_topic(settings.topic_diffusion)
+        self.match_table = app.Table("match_keys", partitions=settings.partitions)
+        self.diffused_table = app.Table("diffused", partitions=settings.partitions)
+        self.network_table = app.Table("networks", partitions=1)
+        self.message_links = app.Table("message_links", partitions=1)
+        app.agent(pipeline.enriched, name="fanout", concurrency=1)(self._fanout_agent)
+        app.agent(self.match_topic, name="match", concurrency=1)(self._match_agent)
+        app.agent(self.links_topic, name="network", concurrency=1)(self._network_agent)
+        app.agent(self.notify_topic, name="notify", concurrency=1)(self._notify_agent)
+
+    async def _guarded(self, stream: Any, stage: str, handler: Any) -> None:
+        async for event in stream.events():
+            try:
+                await handler(event)
+            except Exception as exc:  # never a dead agent: the event becomes a dead letter
+                log.exception("%s: unexpected error", stage)
+                await self.p._dead_letter_event(event, stage, "internal_error", repr(exc))
+
+    # -- 4. fan out by identifier ----------------------------------------------------------
+    async def _fanout_agent(self, stream: Any) -> None:
+        await self._guarded(stream, "fanout", self.fanout_event)
+
+    async def fanout_event(self, event: Any) -> None:
+        """Request the message's notices and one match per key it carries."""
+        doc = orjson.loads(event.message.value or b"{}")
+        mid = doc["message_id"]
+        await self._notify(mid, {"type": "message", "doc": doc})
+        created = doc["created_at"]
+        for person in person_refs(doc):
+            body = {**person.to_dict(), "created_at": created}
+            for key in person.identifiers:
+                await self._match(key, {"key": key, "strong": True, "person": body})
+            for key in blocking_keys(person):
+                await self._match(key, {"key": key, "strong": False, "person": body})
+        for key in object_identifiers(doc):
+            obj = {"message_id": mid, "source_ncb": doc["source_ncb"], "created_at": created}
+            await self._match(key, {"key": key, "object": obj})
+        metrics.EVENTS.labels("fanout", "fanned_out").inc()
+
+    async def _match(self, key: str, body: dict[str, Any]) -> None:
+        await self.match_topic.send(key=key.encode(), value=orjson.dumps(body))
+
+    async def _notify(self, message_id: str, body: dict[str, Any]) -> None:
+        await self.notify_topic.send(key=message_id.encode(), value=orjson.dumps(body))
+
+    # -- 5. match under one key ------------------------------------------------------------
+    async def _match_agent(self, stream: Any) -> None:
+        await self._guarded(stream, "match", self.match_event)
+
+    async def match_event(self, event: Any) -> None:
+        """Link a newcomer to everything seen under its key; remember it."""
+        env = orjson.loads(event.message.value or b"{}")
+        key = env["key"]
+        entry: list[dict[str, Any]] = list(self.match_table.get(key) or [])
+        if "person" in env:
+            new = PersonRef.from_dict(env["person"])
+            seen = [PersonRef.from_dict(x) for x in entry if x.get("person_id")]
+            seen = [s for s in seen if s.ref != new.ref]
+            if env["strong"]:
+                links = strong_links(new, seen, key)
+            else:
+                # A pair sharing several name keys is scored once, under its smallest key.
+                mine = set(blocking_keys(new))
+                links = [link for link in fuzzy_links(new, seen)
+                         if min(mine & set(blocking_keys(_ref_of(seen, link.a)))) == key]  # fmt: skip
+            known = any(
+                x.get("person_id") and f"{x['message_id']}/{x['person_id']}" == new.ref
+                for x in entry
+            )
+            if not known:
+                entry.append(env["person"])
+        else:
+            obj = env["object"]
+            links = object_links(obj["message_id"], obj["source_ncb"],
+                                 [(x["message_id"], x["source_ncb"]) for x in entry], key)  # fmt: skip
+            if all(x["message_id"] != obj["message_id"] for x in entry):
+                entry.append(obj)
+        self.match_table[key] = entry[-MAX_PER_KEY:]
+        created = {x["message_id"]: x["created_at"] for x in entry}
+        for link in links:
+            ma, mb = link.messages
+            body = {"link": link.to_dict(), "created": {ma: created[ma], mb: created[mb]}}
+            await self.links_topic.send(key=b"links", value=orjson.dumps(body))
+            metrics.EVENTS.labels("match", link.kind).inc()
+
+    # -- 6. networks -----------------------------------------------------------------------
+    async def _network_agent(self, stream: Any) -> None:
+        await self._guarded(stream, "network", self.network_event)
+
+    async def network_event(self, event: Any) -> None:
+        """Join two networks; index the link; mark both documents; ask for hit notices."""
+        env = orjson.loads(event.message.value or b"{}")
+        link = env["link"]
+        ma, mb = link["message_ids"]
+        nets = Networks(self.network_table)
+        change = nets.add_link(ma, env["created"][ma], mb, env["created"][mb])
+        network_id = change.network_id
+        summary = {
+            k: link[k]
+            for k in (
+                "link_id",
+                "kind",
+                "score",
+                "reason",
+                "evidence",
+                "key",
+                "message_ids",
+                "ncbs",
+            )
+        }
+        per_message: dict[str, list[dict[str, Any]]] = {}
+        for mid in (ma, mb):
+            links = [
+                x for x in self.message_links.get(mid) or [] if x["link_id"] != link["link_id"]
+            ]
+            links.append(summary)
+            self.message_links[mid] = per_message[mid] = links
+        settings = self.p.settings
+        now = dt.datetime.now(tz=dt.UTC)
+        actions = [BulkAction("index", settings.links_alias, link["link_id"],
+                              {**link, "network_id": network_id, "created_at": now.isoformat()})]  # fmt: skip
+        for mid, links in per_message.items():
+            linked = sorted({m for x in links for m in x["message_ids"]} - {mid})
+            actions.append(BulkAction("update", settings.index_alias, mid,
+                                      {"network_id": network_id, "links": links, "linked_message_ids": linked}))  # fmt: skip
+        for mid in change.renamed:
+            if mid not in per_message:
+                actions.append(
+                    BulkAction("update", settings.index_alias, mid, {"network_id": network_id})
+                )
+        failures = await bulk_write(self.p.es, actions)
+        for failure in failures:  # 404: the message was withdrawn meanwhile
+            if failure.status != 404:
+                log.error(
+                    "network: %s %s failed: %s",
+                    failure.action.op,
+                    failure.action.doc_id,
+                    failure.reason,
+                )
+        docs = await self._get_docs([ma, mb])
+        ncbs = dict(zip((ma, mb), link["ncbs"], strict=True))
+        for this, other in ((ma, mb), (mb, ma)):
+            doc = docs.get(this)
+            if doc is None:
+                continue
+            doc["network_id"] = network_id
+            # The owner of ``other`` hears about ``this`` under ``this``'s restrictions.
+            await self._notify(this, {"type": "link", "doc": doc, "owner_ncb": ncbs[other],
+                                      "owner_message_id": other, "link": summary})  # fmt: skip
+        metrics.EVENTS.labels("network", "merged" if change.merged_ids else "linked").inc()
+
+    async def _get_docs(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        resp = await self.p.es.search(index=self.p.settings.index_alias,
+                                      query={"ids": {"values": ids}}, size=len(ids))  # fmt: skip
+        return {h["_id"]: h["_source"] for h in resp["hits"]["hits"]}
+
+    # -- 7. diffusion ----------------------------------------------------------------------
+    async def _notify_agent(self, stream: Any) -> None:
+        await self._guarded(stream, "notify", self.notify_event)
+
+    async def notify_event(self, event: Any) -> None:
+        """Apply the diffusion policy to one request and publish the notices."""
+        req = orjson.loads(event.message.value or b"{}")
+        now = dt.datetime.now(tz=dt.UTC)
+        kind = req["type"]
+        if kind == "withdrawn":
+            mid = req["message_id"]
+            received = self.diffused_table.get(mid) or {}
+            for recipient, source_ncb in sorted(received.items()):
+                doc = {"message_id": mid, "source_ncb": source_ncb}
+                await self._publish(
+                    build_notice(
+                        Decision(recipient, (WITHDRAWAL,), HIT), "WITHDRAWAL", doc, [], now
+                    )
+                )
+            self.diffused_table[mid] = {}
+            return
+        doc = req["doc"]
+        if kind == "message":
+            decisions, notice_kind, links = decide(doc), "MESSAGE", []
+        else:
+            owner = LinkedOwner(
+                req["owner_ncb"], req["owner_message_id"], (req["link"]["link_id"],)
+            )
+            decisions = [d for d in decide(doc, [owner])
+                         if d.recipient == owner.ncb and HIT_ON_YOUR_MESSAGE in d.reasons]  # fmt: skip
+            notice_kind, links = "LINK", [req["link"]]
+        received = dict(self.diffused_table.get(doc["message_id"]) or {})
+        for decision in decisions:
+            await self._publish(build_notice(decision, notice_kind, doc, links, now))
+            received[decision.recipient] = doc["source_ncb"]
+        self.diffused_table[doc["message_id"]] = received
+
+    async def _publish(self, notice: dict[str, Any]) -> None:
+        value = self.notice_codec.encode(notice)
+        await self.diffusion.send(key=notice["recipient"].encode(), value=value)
+        metrics.EVENTS.labels("notify", f"{notice['kind']}:{notice['level']}").inc()
+
+
+def _ref_of(refs: list[PersonRef], ref: str) -> PersonRef:
+    return next(r for r in refs if r.ref == ref)

@@ -7,44 +7,19 @@ from collections import Counter
 from pathlib import Path
 
 import typer
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from rich.table import Table
 
 from pipeline.cli import common
 from pipeline.codec import HST_MESSAGE, AvroCodec, CodecError
 from pipeline.core.coerce import to_json
+from pipeline.kafka.admin import consumed_topics, consumer_lag
 from pipeline.kafka.dlq import read_dead_letters
 from pipeline.search.client import sync_client
 from pipeline.stack.workers import known_workers
 from pipeline.stream.metrics import scrape_worker
 
 dlq_app = typer.Typer(help="Inspect, export and replay dead letters.")
-
-
-def consumer_lag(group: str, topics: list[str]) -> dict[str, int]:
-    """Per-topic lag of a consumer group (high watermark minus committed offset)."""
-    cfg = common.settings()
-    consumer = Consumer(
-        {**cfg.kafka_client_config(), "group.id": group, "enable.auto.commit": False}
-    )
-    lag: dict[str, int] = {}
-    try:
-        for topic in topics:
-            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-            if meta is None or meta.error is not None:
-                continue
-            tps = [TopicPartition(topic, p) for p in meta.partitions]
-            committed = consumer.committed(tps, timeout=10)
-            total = 0
-            for tp in committed:
-                low, high = consumer.get_watermark_offsets(
-                    TopicPartition(topic, tp.partition), timeout=10
-                )
-                total += high - (tp.offset if tp.offset >= 0 else low)
-            lag[topic] = total
-    finally:
-        consumer.close()
-    return lag
 
 
 def stats(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
@@ -56,9 +31,7 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
         out["indexed_documents"] = int(es.count(index=cfg.index_alias)["count"])
     except Exception as exc:
         out["indexed_documents"] = f"unavailable: {exc}"
-    out["consumer_lag"] = consumer_lag(
-        cfg.app_id, [cfg.topic_inbound, cfg.topic_content, cfg.topic_lineage]
-    )
+    out["consumer_lag"] = consumer_lag(cfg, cfg.app_id, consumed_topics(cfg))
     out["dead_letters"] = dict(
         Counter(f"{d['stage']}/{d['error_type']}" for d in read_dead_letters(cfg, timeout=10))
     )

@@ -41,6 +41,8 @@ def worker(
 
     cfg = common.settings()
     logging.basicConfig(level=loglevel.upper())
+    # One line per HTTP request at INFO drowns the worker log.
+    logging.getLogger("elastic_transport").setLevel(max(logging.WARNING, logging.getLogger().level))
     ensure_topics(cfg)
     ensure_index(sync_client(cfg), cfg.index_alias)
     ensure_links_index(sync_client(cfg), cfg.links_alias)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from pipeline.settings import Settings
@@ -67,3 +67,35 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> d
             else:
                 raise
     return result
+
+
+def consumed_topics(settings: Settings) -> list[str]:
+    """The topics the workers consume, in stage order."""
+    return [settings.topic_inbound, settings.topic_content, settings.topic_lineage,
+            settings.topic_enriched, settings.topic_match, settings.topic_links,
+            settings.topic_notify]  # fmt: skip
+
+
+def consumer_lag(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:
+    """Per-topic lag of a consumer group (high watermark minus committed offset)."""
+    consumer = Consumer(
+        {**settings.kafka_client_config(), "group.id": group, "enable.auto.commit": False}
+    )
+    lag: dict[str, int] = {}
+    try:
+        for topic in topics:
+            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if meta is None or meta.error is not None:
+                continue
+            tps = [TopicPartition(topic, p) for p in meta.partitions]
+            committed = consumer.committed(tps, timeout=10)
+            total = 0
+            for tp in committed:
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, tp.partition), timeout=10
+                )
+                total += high - (tp.offset if tp.offset >= 0 else low)
+            lag[topic] = total
+    finally:
+        consumer.close()
+    return lag

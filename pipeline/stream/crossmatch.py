@@ -22,6 +22,7 @@ repeats effects without changing the outcome; inboxes drop repeated notice ids.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -194,49 +195,73 @@ class CrossMatch:
 
     # -- 6. networks -----------------------------------------------------------------------
     async def _network_agent(self, stream: Any) -> None:
-        await self._guarded(stream, "network", self.network_event)
+        # Batches: one bulk request and one lookup per batch instead of two per link.
+        async for events in stream.take_events(500, within=0.5):
+            delay = 1.0
+            while True:  # take_events acks the batch even if we raise: hold it instead
+                try:
+                    await self.network_batch(stream, events)
+                    break
+                except Exception:
+                    log.exception("network: batch failed; holding it, retry in %.0fs", delay)
+                    await asyncio.sleep(delay)
+                    delay = min(60.0, delay * 2)
 
-    async def network_event(self, event: Any) -> None:
-        """Join two networks; index the link; mark both documents; ask for hit notices."""
-        env = orjson.loads(event.message.value or b"{}")
-        link = env["link"]
-        ma, mb = link["message_ids"]
+    async def network_batch(self, stream: Any, events: list[Any]) -> None:
+        """Join networks for a batch of links; index them; mark documents; ask for hit notices."""
         nets = Networks(self.network_table)
-        change = nets.add_link(ma, env["created"][ma], mb, env["created"][mb])
-        network_id = change.network_id
-        summary = {
-            k: link[k]
-            for k in (
-                "link_id",
-                "kind",
-                "score",
-                "reason",
-                "evidence",
-                "key",
-                "message_ids",
-                "ncbs",
-            )
-        }
-        per_message: dict[str, list[dict[str, Any]]] = {}
-        for mid in (ma, mb):
-            links = [
-                x for x in self.message_links.get(mid) or [] if x["link_id"] != link["link_id"]
-            ]
-            links.append(summary)
-            self.message_links[mid] = per_message[mid] = links
         settings = self.p.settings
         now = dt.datetime.now(tz=dt.UTC)
-        actions = [BulkAction("index", settings.links_alias, link["link_id"],
-                              {**link, "network_id": network_id, "created_at": now.isoformat()})]  # fmt: skip
-        for mid, links in per_message.items():
-            linked = sorted({m for x in links for m in x["message_ids"]} - {mid})
-            actions.append(BulkAction("update", settings.index_alias, mid,
-                                      {"network_id": network_id, "links": links, "linked_message_ids": linked}))  # fmt: skip
-        for mid in change.renamed:
-            if mid not in per_message:
-                actions.append(
-                    BulkAction("update", settings.index_alias, mid, {"network_id": network_id})
+        links: list[dict[str, Any]] = []
+        touched: set[str] = set()
+        merged = 0
+        for event in events:
+            stream._set_current_event(event)  # tables need the current event
+            env = orjson.loads(event.message.value or b"{}")
+            link = env["link"]
+            ma, mb = link["message_ids"]
+            change = nets.add_link(ma, env["created"][ma], mb, env["created"][mb])
+            merged += bool(change.merged_ids)
+            summary = {
+                k: link[k]
+                for k in (
+                    "link_id",
+                    "kind",
+                    "score",
+                    "reason",
+                    "evidence",
+                    "key",
+                    "message_ids",
+                    "ncbs",
                 )
+            }
+            for mid in (ma, mb):
+                kept = [
+                    x for x in self.message_links.get(mid) or [] if x["link_id"] != link["link_id"]
+                ]
+                self.message_links[mid] = [*kept, summary]
+            touched |= {ma, mb, *change.renamed}
+            links.append(summary)
+        actions = []
+        network_of: dict[str, str] = {}
+        for mid in sorted(touched):
+            record = nets.network_of(mid)
+            if record is None:
+                continue
+            network_of[mid] = record["network_id"]
+            mine = self.message_links.get(mid) or []
+            linked = sorted({m for x in mine for m in x["message_ids"]} - {mid})
+            actions.append(BulkAction("update", settings.index_alias, mid,
+                                      {"network_id": record["network_id"], "links": mine,
+                                       "linked_message_ids": linked}))  # fmt: skip
+        stream._set_current_event(None)
+        for link in links:
+            doc = {
+                **link,
+                "network_id": network_of.get(link["message_ids"][0]),
+                "created_at": now.isoformat(),
+            }
+            actions.append(BulkAction("index", settings.links_alias, link["link_id"], doc))
         failures = await bulk_write(self.p.es, actions)
         for failure in failures:  # 404: the message was withdrawn meanwhile
             if failure.status != 404:
@@ -246,22 +271,29 @@ class CrossMatch:
                     failure.action.doc_id,
                     failure.reason,
                 )
-        docs = await self._get_docs([ma, mb])
-        ncbs = dict(zip((ma, mb), link["ncbs"], strict=True))
-        for this, other in ((ma, mb), (mb, ma)):
-            doc = docs.get(this)
-            if doc is None:
-                continue
-            doc["network_id"] = network_id
-            # The owner of ``other`` hears about ``this`` under ``this``'s restrictions.
-            await self._notify(this, {"type": "link", "doc": doc, "owner_ncb": ncbs[other],
-                                      "owner_message_id": other, "link": summary})  # fmt: skip
-        metrics.EVENTS.labels("network", "merged" if change.merged_ids else "linked").inc()
+        docs = await self._get_docs(sorted({m for x in links for m in x["message_ids"]}))
+        for link in links:
+            ma, mb = link["message_ids"]
+            ncbs = dict(zip((ma, mb), link["ncbs"], strict=True))
+            for this, other in ((ma, mb), (mb, ma)):
+                source = docs.get(this)
+                if source is None:
+                    continue
+                source["network_id"] = network_of.get(this)
+                # The owner of ``other`` hears about ``this`` under ``this``'s restrictions.
+                await self._notify(this, {"type": "link", "doc": source, "owner_ncb": ncbs[other],
+                                          "owner_message_id": other, "link": link})  # fmt: skip
+        metrics.EVENTS.labels("network", "linked").inc(len(links))
+        metrics.EVENTS.labels("network", "merged").inc(merged)
 
     async def _get_docs(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        resp = await self.p.es.search(index=self.p.settings.index_alias,
-                                      query={"ids": {"values": ids}}, size=len(ids))  # fmt: skip
-        return {h["_id"]: h["_source"] for h in resp["hits"]["hits"]}
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            resp = await self.p.es.search(index=self.p.settings.index_alias,
+                                          query={"ids": {"values": chunk}}, size=len(chunk))  # fmt: skip
+            out.update({h["_id"]: h["_source"] for h in resp["hits"]["hits"]})
+        return out
 
     # -- 7. diffusion ----------------------------------------------------------------------
     async def _notify_agent(self, stream: Any) -> None:

@@ -56,8 +56,9 @@ class LinkedOwner:
 def route_countries(doc: dict[str, Any]) -> list[str]:
     """Origin, transit and destination countries of a message, in route order."""
     route = doc.get("route") or {}
+    countries = route.get("countries")  # enriched documents: every country on the route
     seq = [route.get("origin_country"), *(route.get("transit_countries") or []),
-           route.get("destination_country"), *(route.get("path") or [])]  # fmt: skip
+           route.get("destination_country"), *(countries if isinstance(countries, list) else [])]  # fmt: skip
     out: list[str] = []
     for c in seq:
         if c and c not in out:

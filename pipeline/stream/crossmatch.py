@@ -231,6 +231,8 @@ class CrossMatch:
                     "reason",
                     "evidence",
                     "key",
+                    "a",
+                    "b",
                     "message_ids",
                     "ncbs",
                 )

@@ -23,7 +23,7 @@ from pipeline.core.enrich import content_hash
 from pipeline.core.validation import MessageValidator
 from pipeline.kafka.admin import ensure_topics
 from pipeline.search.client import sync_client
-from pipeline.search.index import ensure_index
+from pipeline.search.index import ensure_index, ensure_links_index
 from pipeline.settings import Settings
 from pipeline.stack.servers import free_port
 from tests.integration.kafka_helpers import consume_all
@@ -35,11 +35,12 @@ def isolated(stack: Settings, tmp_path: Path, partitions: int = 6) -> Settings:
     cfg = stack.model_copy(update={
         "topic_inbound": f"e2e.{uid}.inbound", "topic_dlq": f"e2e.{uid}.dlq",
         "topic_enriched": f"e2e.{uid}.enriched", "topic_diffusion": f"e2e.{uid}.diffusion",
-        "index_alias": f"hst-e2e-{uid}", "app_id": f"hst-e2e-{uid}",
+        "index_alias": f"hst-e2e-{uid}", "links_alias": f"hst-links-e2e-{uid}", "app_id": f"hst-e2e-{uid}",
         "data_dir": tmp_path / "hst", "partitions": partitions,
     })  # fmt: skip
     ensure_topics(cfg)
     ensure_index(sync_client(cfg), cfg.index_alias)
+    ensure_links_index(sync_client(cfg), cfg.links_alias)
     return cfg
 
 
@@ -207,3 +208,33 @@ def dead_letters(cfg: Settings, expected: int, timeout: float = 60) -> list[dict
     return [
         codec.decode(m.value()) for m in consume_all(cfg, cfg.topic_dlq, expected, timeout=timeout)
     ]
+
+
+def settled(cfg: Settings, quiet_checks: int = 3, timeout: float = 600) -> None:
+    """Wait until every stage's consumer lag is zero several checks in a row."""
+    from pipeline.kafka.admin import consumed_topics, consumer_lag
+
+    quiet = 0
+
+    def idle() -> bool:
+        nonlocal quiet
+        lag = consumer_lag(cfg, cfg.app_id, consumed_topics(cfg))
+        quiet = quiet + 1 if lag and not any(lag.values()) else 0
+        return quiet >= quiet_checks
+
+    wait_for(idle, timeout, "every stage to drain", poll=2.0)
+
+
+def search_all(
+    cfg: Settings, index: str, query: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every document of an index (scrolling), as sources."""
+    es = sync_client(cfg)
+    out: list[dict[str, Any]] = []
+    resp = es.search(
+        index=index, query=query or {"match_all": {}}, size=1000, scroll="1m", sort=["_doc"]
+    )
+    while resp["hits"]["hits"]:
+        out += [h["_source"] for h in resp["hits"]["hits"]]
+        resp = es.scroll(scroll_id=resp["_scroll_id"], scroll="1m")
+    return out

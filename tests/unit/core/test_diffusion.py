@@ -39,8 +39,9 @@ def messages(draw: Any) -> dict[str, Any]:
     return {
         "message_id": "m-new",
         "source_ncb": draw(ncb),
+        # As enriched: ``path`` is a string, ``countries`` the list (a bug once iterated the path).
         "route": {"origin_country": route[0], "transit_countries": route[1:-1],
-                  "destination_country": route[-1]},
+                  "destination_country": route[-1], "path": ">".join(route), "countries": route},
         "handling": {
             "handling_codes": draw(st.lists(st.sampled_from(["H0", "H1", "H2", "H3"]), max_size=2, unique=True)),
             "dissemination_denylist": draw(st.lists(ncb, max_size=3, unique=True)),
@@ -75,6 +76,7 @@ def test_no_notice_reaches_an_excluded_recipient(doc: dict[str, Any], linked: li
                 assert d.level == HIT and d.reasons == (HIT_ON_YOUR_MESSAGE,)
     assert len({d.recipient for d in decisions}) == len(decisions)  # one notice per recipient
     assert decisions[0].recipient == GS and decisions[0].level == FULL
+    assert ncb_recipients <= set(NCBS)  # real NCB codes only
 
 
 @settings(max_examples=400, deadline=None)

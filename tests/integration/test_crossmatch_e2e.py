@@ -1,0 +1,136 @@
+"""Cross-matching, networks and diffusion on the embedded stack, with a real worker process."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from pipeline.codec import DIFFUSION_NOTICE, AvroCodec
+from pipeline.core.coerce import to_json
+from pipeline.core.diffusion import GS, HIT, has_minor
+from pipeline.core.enrich import enrich
+from pipeline.generate import GeneratorConfig, generate
+from pipeline.kafka.dlq import read_to_end
+from pipeline.kafka.inbox import read_inbox
+from pipeline.kafka.publisher import Publisher
+from pipeline.settings import Settings
+from tests.integration.pipeline_helpers import (
+    Workers,
+    count,
+    expected_outcome,
+    isolated,
+    search_all,
+    settled,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One run of 1,200 generated messages through one worker, drained to the last stage."""
+    tmp_path: Path = tmp_path_factory.mktemp("crossmatch")
+    cfg = isolated(stack, tmp_path)
+    data = generate(GeneratorConfig(count=1200, seed=57))
+    now = dt.datetime.now(tz=dt.UTC)
+    expected = expected_outcome(data.messages, now)
+    workers = Workers(cfg, tmp_path)
+    try:
+        workers.start("w1")
+        publisher = Publisher(cfg)
+        local = {m["message_id"]: enrich(to_json(publisher.validate(m))) for m in data.messages}
+        with publisher:
+            for m in data.messages:
+                publisher.publish_json(m)
+        wait_for(lambda: count(cfg) >= expected.live_count, 600, "every message indexed")
+        settled(cfg)
+        docs = {d["message_id"]: d for d in search_all(cfg, cfg.index_alias)}
+        links = search_all(cfg, cfg.links_alias)
+        codec = AvroCodec(DIFFUSION_NOTICE)
+        notices = [codec.decode(m.value()) for m in read_to_end(cfg, cfg.topic_diffusion)]
+        yield cfg, data, local, docs, links, notices
+    finally:
+        workers.stop_all()
+
+
+def _identity(truth: dict[str, dict[str, str]], ref: str) -> str | None:
+    message_id, person_id = ref.split("/", 1)
+    return truth.get(message_id, {}).get(person_id)
+
+
+def test_links_are_right_on_ground_truth(run) -> None:  # type: ignore[no-untyped-def]
+    _, data, _, _, links, _ = run
+    person_links = [x for x in links if not x["a"].endswith("/")]
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    for x in person_links:
+        by_kind[x["kind"]].append(_identity(data.truth, x["a"]) == _identity(data.truth, x["b"]))
+        assert x["evidence"] and x["reason"] and len(x["ncbs"]) == 2
+    strong, fuzzy = by_kind["strong_identifier"], by_kind["fuzzy_person"]
+    assert len(strong) > 100 and len(fuzzy) > 5
+    assert sum(strong) / len(strong) >= 0.99
+    assert sum(fuzzy) / len(fuzzy) >= 0.95
+
+
+def test_linked_messages_share_one_network(run) -> None:  # type: ignore[no-untyped-def]
+    _, _, _, docs, links, _ = run
+    checked = 0
+    for x in links:
+        a, b = (docs.get(m) for m in x["message_ids"])
+        if a is None or b is None:  # withdrawn or superseded since
+            continue
+        assert a.get("network_id") and a.get("network_id") == b.get("network_id")
+        assert x["link_id"] in {y["link_id"] for y in a["links"]}
+        checked += 1
+    assert checked > 100
+    # Documents carry their links, searchable by network.
+    net = next(d["network_id"] for d in docs.values() if d.get("network_id"))
+    assert all(set(d["linked_message_ids"]) for d in docs.values() if d.get("network_id") == net)
+
+
+def test_no_notice_breaks_the_sources_restrictions(run) -> None:  # type: ignore[no-untyped-def]
+    _, _, local, docs, _, notices = run
+    assert notices
+    received: dict[str, set[str]] = defaultdict(set)
+    for n in notices:
+        doc = local[n["source_message_id"]]
+        handling = doc["handling"]
+        if n["kind"] == "WITHDRAWAL":
+            assert n["recipient"] in received[n["source_message_id"]], (
+                "withdrawal to a non-recipient"
+            )
+            continue
+        received[n["source_message_id"]].add(n["recipient"])
+        if n["recipient"] == GS:
+            continue
+        assert n["recipient"] != doc["source_ncb"]
+        assert n["recipient"] not in (handling.get("dissemination_denylist") or [])
+        allow = handling.get("dissemination_allowlist") or []
+        assert not allow or n["recipient"] in allow
+        if "H2" in (handling.get("handling_codes") or []):
+            assert n["kind"] == "LINK" and n["level"] == HIT
+        if has_minor(doc):
+            assert n["level"] == HIT
+        if n["level"] == HIT:
+            assert n["content_json"] is None
+            assert all(not link["evidence"] and link["reason"] is None for link in n["links"])
+    # Every indexed message reached the General Secretariat in full.
+    gs = {
+        n["source_message_id"] for n in notices if n["recipient"] == GS and n["kind"] == "MESSAGE"
+    }
+    assert set(docs) <= gs
+
+
+def test_an_inbox_holds_exactly_its_own_notices(run) -> None:  # type: ignore[no-untyped-def]
+    cfg, _, _, _, _, notices = run
+    mine = list(read_inbox(cfg, "ITA", timeout=30))
+    assert mine and all(n["recipient"] == "ITA" for n in mine)
+    assert {n["notice_id"] for n in mine} == {
+        n["notice_id"] for n in notices if n["recipient"] == "ITA"
+    }
+    assert len(mine) == len({n["notice_id"] for n in mine})
+    reasons = {r for n in mine for r in n["reasons"]}
+    assert "ROUTE_COUNTRY" in reasons and "HIT_ON_YOUR_MESSAGE" in reasons

@@ -170,6 +170,16 @@ MAPPINGS: dict[str, Any] = {
         "priority_score": INT,
         "priority_reasons": KW,
         "absorbed_message_ids": KW,
+        "screening": {
+            "properties": {
+                "list": KW,
+                "kind": KW,
+                "value": KW,
+                "identifier": KW,
+                "reference": KW,
+                "note": {"type": "text"},
+            }
+        },
         # Cross-matching (written by the network stage).
         "network_id": KW,
         "linked_message_ids": KW,

@@ -41,6 +41,7 @@ from pipeline.core.dedupe import (
     decide_lineage,
 )
 from pipeline.core.enrich import content_hash, enrich
+from pipeline.core.screening import apply_screening
 from pipeline.core.validation import Limits, MessageValidator, ValidationError
 from pipeline.kafka.publisher import make_codec
 from pipeline.search.bulk import BulkAction, bulk_write
@@ -49,6 +50,7 @@ from pipeline.settings import Settings
 from pipeline.stream import metrics
 from pipeline.stream.crossmatch import CrossMatch
 from pipeline.stream.deadletter import DeadLetter, headers_dict
+from pipeline.stream.watchlists import WatchLists
 from pipeline.stream.writer import IndexWriter
 
 log = logging.getLogger("hst.worker")
@@ -144,6 +146,9 @@ class Pipeline:
         self.content_table = self.app.Table("content", partitions=partitions)
         self.lineage_table = self.app.Table("lineage", partitions=partitions)
         self._es: Any = None
+        self.watchlists = WatchLists(
+            settings.watchlist_dir or Path(settings.data_dir) / "watchlists"
+        )
         self.app.agent(self.inbound, name="validate", concurrency=1)(self._validate_agent)
         self.app.agent(self.content_topic, name="dedupe", concurrency=1)(self._dedupe_agent)
         self.app.agent(self.lineage_topic, name="index", concurrency=1)(self._index_agent)
@@ -326,6 +331,7 @@ class Pipeline:
             log.exception("index: cannot enrich %s", target)
             await self._dead_letter_record(env, "enrich", "enrich_error", repr(exc))
             return []
+        apply_screening(doc, self.watchlists.index().screen(doc))
         topic, partition, offset = env["src"]
         doc["absorbed_message_ids"] = decision.absorbed
         doc["kafka"] = {

@@ -320,7 +320,11 @@ class CrossMatch:
             return
         doc = req["doc"]
         if kind == "message":
-            decisions, notice_kind, links = decide(doc), "MESSAGE", []
+            decisions, notice_kind, links = (
+                decide(doc, screening_hit=bool(doc.get("screening"))),
+                "MESSAGE",
+                [],
+            )
         else:
             owner = LinkedOwner(
                 req["owner_ncb"], req["owner_message_id"], (req["link"]["link_id"],)

@@ -38,6 +38,15 @@ def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ign
     data = generate(GeneratorConfig(count=1200, seed=57))
     now = dt.datetime.now(tz=dt.UTC)
     expected = expected_outcome(data.messages, now)
+    # A stolen-document list with one passport that appears in the data.
+    watched = next(
+        d for m in data.messages for p in m.get("persons") or [] for d in p.get("documents") or []
+    )
+    lists = Path(cfg.data_dir) / "watchlists"
+    lists.mkdir(parents=True, exist_ok=True)
+    (lists / "sltd.csv").write_text(
+        f"kind,value,country,reference\ndocument,{watched['number']},{watched['issuing_country']},SLTD-1\n"
+    )
     workers = Workers(cfg, tmp_path)
     try:
         workers.start("w1")
@@ -52,7 +61,7 @@ def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ign
         links = search_all(cfg, cfg.links_alias)
         codec = AvroCodec(DIFFUSION_NOTICE)
         notices = [codec.decode(m.value()) for m in read_to_end(cfg, cfg.topic_diffusion)]
-        yield cfg, data, local, docs, links, notices
+        yield cfg, data, local, docs, links, notices, watched
     finally:
         workers.stop_all()
 
@@ -63,7 +72,7 @@ def _identity(truth: dict[str, dict[str, str]], ref: str) -> str | None:
 
 
 def test_links_are_right_on_ground_truth(run) -> None:  # type: ignore[no-untyped-def]
-    _, data, _, _, links, _ = run
+    _, data, _, _, links, _, _ = run
     person_links = [x for x in links if not x["a"].endswith("/")]
     by_kind: dict[str, list[bool]] = defaultdict(list)
     for x in person_links:
@@ -76,7 +85,7 @@ def test_links_are_right_on_ground_truth(run) -> None:  # type: ignore[no-untype
 
 
 def test_linked_messages_share_one_network(run) -> None:  # type: ignore[no-untyped-def]
-    _, _, _, docs, links, _ = run
+    _, _, _, docs, links, _, _ = run
     checked = 0
     for x in links:
         a, b = (docs.get(m) for m in x["message_ids"])
@@ -92,7 +101,7 @@ def test_linked_messages_share_one_network(run) -> None:  # type: ignore[no-unty
 
 
 def test_no_notice_breaks_the_sources_restrictions(run) -> None:  # type: ignore[no-untyped-def]
-    _, _, local, docs, _, notices = run
+    _, _, local, docs, _, notices, _ = run
     assert notices
     received: dict[str, set[str]] = defaultdict(set)
     for n in notices:
@@ -125,7 +134,7 @@ def test_no_notice_breaks_the_sources_restrictions(run) -> None:  # type: ignore
 
 
 def test_an_inbox_holds_exactly_its_own_notices(run) -> None:  # type: ignore[no-untyped-def]
-    cfg, _, _, _, _, notices = run
+    cfg, _, _, _, _, notices, _ = run
     mine = list(read_inbox(cfg, "ITA", timeout=30))
     assert mine and all(n["recipient"] == "ITA" for n in mine)
     assert {n["notice_id"] for n in mine} == {
@@ -134,3 +143,19 @@ def test_an_inbox_holds_exactly_its_own_notices(run) -> None:  # type: ignore[no
     assert len(mine) == len({n["notice_id"] for n in mine})
     reasons = {r for n in mine for r in n["reasons"]}
     assert "ROUTE_COUNTRY" in reasons and "HIT_ON_YOUR_MESSAGE" in reasons
+
+
+def test_watch_list_hits_raise_priority_and_alert_the_general_secretariat(run) -> None:  # type: ignore[no-untyped-def]
+    _, _, _, docs, _, notices, watched = run
+    number = "".join(ch for ch in watched["number"] if ch.isalnum()).upper()
+    key = f"doc:{watched['issuing_country']}:{number}"
+    carrying = [d for d in docs.values() if key in d["identifiers"]]
+    assert carrying
+    for d in carrying:
+        assert [h["reference"] for h in d["screening"]] == ["SLTD-1"]
+        assert "watch-list hit: sltd" in d["priority_reasons"]
+        gs = [
+            n for n in notices if n["source_message_id"] == d["message_id"] and n["recipient"] == GS
+        ]
+        assert any("SCREENING_HIT" in n["reasons"] for n in gs)
+    assert all(not d["screening"] for d in docs.values() if key not in d["identifiers"])

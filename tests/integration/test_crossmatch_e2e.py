@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from pipeline.core.coerce import to_json
 from pipeline.core.diffusion import GS, HIT, has_minor
 from pipeline.core.enrich import enrich
 from pipeline.generate import GeneratorConfig, generate
+from pipeline.generate.synthetic import Generated
 from pipeline.kafka.dlq import read_to_end
 from pipeline.kafka.inbox import read_inbox
 from pipeline.kafka.publisher import Publisher
@@ -30,40 +32,53 @@ from tests.integration.pipeline_helpers import (
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """One run of 1,200 generated messages through one worker, drained to the last stage."""
-    tmp_path: Path = tmp_path_factory.mktemp("crossmatch")
+def drive(stack: Settings, tmp_path: Path, data: Generated, *, two_workers: bool = False,
+          watched: dict[str, Any] | None = None) -> tuple[Settings, dict[str, Any], list[Any], list[Any]]:  # fmt: skip
+    """Publish ``data`` through real worker(s) and drain every stage: (cfg, docs, links, notices)."""
     cfg = isolated(stack, tmp_path)
-    data = generate(GeneratorConfig(count=1200, seed=57))
-    now = dt.datetime.now(tz=dt.UTC)
-    expected = expected_outcome(data.messages, now)
-    # A stolen-document list with one passport that appears in the data.
-    watched = next(
-        d for m in data.messages for p in m.get("persons") or [] for d in p.get("documents") or []
-    )
-    lists = Path(cfg.data_dir) / "watchlists"
-    lists.mkdir(parents=True, exist_ok=True)
-    (lists / "sltd.csv").write_text(
-        f"kind,value,country,reference\ndocument,{watched['number']},{watched['issuing_country']},SLTD-1\n"
-    )
+    if watched:
+        lists = Path(cfg.data_dir) / "watchlists"
+        lists.mkdir(parents=True, exist_ok=True)
+        (lists / "sltd.csv").write_text(
+            f"kind,value,country,reference\ndocument,{watched['number']},{watched['issuing_country']},SLTD-1\n"
+        )
+    expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     workers = Workers(cfg, tmp_path)
     try:
         workers.start("w1")
-        publisher = Publisher(cfg)
-        local = {m["message_id"]: enrich(to_json(publisher.validate(m))) for m in data.messages}
-        with publisher:
+        w2 = workers.start("w2") if two_workers else None
+        with Publisher(cfg) as publisher:
             for m in data.messages:
                 publisher.publish_json(m)
+        if w2 is not None:  # kill one mid-run and bring it back: partitions move twice
+            wait_for(lambda: count(cfg) >= expected.live_count // 3, 300, "a third of the run")
+            w2.kill9()
+            workers.start("w2")
         wait_for(lambda: count(cfg) >= expected.live_count, 600, "every message indexed")
         settled(cfg)
         docs = {d["message_id"]: d for d in search_all(cfg, cfg.index_alias)}
         links = search_all(cfg, cfg.links_alias)
         codec = AvroCodec(DIFFUSION_NOTICE)
         notices = [codec.decode(m.value()) for m in read_to_end(cfg, cfg.topic_diffusion)]
-        yield cfg, data, local, docs, links, notices, watched
+        return cfg, docs, links, notices
     finally:
         workers.stop_all()
+
+
+@pytest.fixture(scope="module")
+def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One run of 800 generated messages through one worker, with a stolen-document list."""
+    data = generate(GeneratorConfig(count=800, seed=57))
+    # A stolen-document list with one passport that appears in the data.
+    watched = next(
+        d for m in data.messages for p in m.get("persons") or [] for d in p.get("documents") or []
+    )
+    validator = Publisher(stack)
+    local = {m["message_id"]: enrich(to_json(validator.validate(m))) for m in data.messages}
+    cfg, docs, links, notices = drive(
+        stack, tmp_path_factory.mktemp("crossmatch"), data, watched=watched
+    )
+    return cfg, data, local, docs, links, notices, watched
 
 
 def _identity(truth: dict[str, dict[str, str]], ref: str) -> str | None:
@@ -159,3 +174,28 @@ def test_watch_list_hits_raise_priority_and_alert_the_general_secretariat(run) -
         ]
         assert any("SCREENING_HIT" in n["reasons"] for n in gs)
     assert all(not d["screening"] for d in docs.values() if key not in d["identifiers"])
+
+
+def test_two_workers_and_a_kill_give_the_same_networks_and_notices(
+    stack: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # No updates or withdrawals: what a withdrawal reaches depends on what was sent before it.
+    data = generate(GeneratorConfig(count=500, seed=59, update_share=0, withdraw_share=0))
+    _, docs1, links1, notices1 = drive(stack, tmp_path_factory.mktemp("one"), data)
+    _, docs2, links2, notices2 = drive(
+        stack, tmp_path_factory.mktemp("two"), data, two_workers=True
+    )
+
+    def networks(docs: dict[str, Any]) -> dict[str, frozenset[str]]:
+        groups: dict[str, set[str]] = defaultdict(set)
+        for d in docs.values():
+            if d.get("network_id"):
+                groups[d["network_id"]].add(d["message_id"])
+        return {k: frozenset(v) for k, v in groups.items()}
+
+    assert set(docs1) == set(docs2)
+    assert {x["link_id"] for x in links1} == {x["link_id"] for x in links2}
+    nets = networks(docs1)
+    assert sum(len(v) for v in nets.values()) > 50
+    assert networks(docs2) == nets  # same ids, same members
+    assert {n["notice_id"] for n in notices1} == {n["notice_id"] for n in notices2}

@@ -10,7 +10,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from typing import cast, get_args
+from typing import Any, cast, get_args
 
 import typer
 from rich.table import Table
@@ -36,9 +36,40 @@ def _median_rate(runs: int, n: int, fn: Callable[[], object]) -> tuple[float, li
     return statistics.median(rates), rates
 
 
+def _matching_quality(validator: MessageValidator, count: int) -> None:
+    """Precision, recall and F1 of cross-matching against the generator's ground truth."""
+    if not count:
+        return
+    from pipeline.core.matching import FUZZY_THRESHOLD
+    from pipeline.generate.evaluate import enriched_documents, evaluate
+
+    data = generate(GeneratorConfig(count=count, seed=21))
+    result = evaluate(enriched_documents(data, validator), data.truth)
+    table = Table("links", "threshold", "precision", "recall", "F1", "true / false / missed",
+                  title=f"cross-matching on ground truth: {count:,} messages, {result.persons:,} persons "
+                        "(pairs of persons in different messages)")  # fmt: skip
+
+    def row(name: str, threshold: str, sc: Any) -> None:
+        table.add_row(name, threshold, f"{sc.precision:.3f}", f"{sc.recall:.3f}", f"{sc.f1:.3f}",
+                      f"{sc.true_positives:,} / {sc.false_positives:,} / {sc.false_negatives:,}")  # fmt: skip
+
+    row("strong identifiers (recall: of all true pairs)", "-", result.strong)
+    for threshold, sc in result.curve:
+        marker = " (chosen)" if abs(threshold - FUZZY_THRESHOLD) < 1e-9 else ""
+        row(
+            "fuzzy persons (recall: of pairs without a shared identifier)",
+            f"{threshold:.2f}{marker}",
+            sc,
+        )
+    common.console.print(table)
+
+
 def bench(
     messages: int = typer.Option(10_000, help="Messages per publish run."),
     e2e_messages: int = typer.Option(3000, help="Messages in the end-to-end run (0 to skip)."),
+    match_messages: int = typer.Option(
+        3000, help="Generated messages for cross-matching precision/recall (0 to skip)."
+    ),
     runs: int = typer.Option(5, help="Runs per measurement (the median is reported)."),
     broker: str = typer.Option(
         "auto", help="Broker for the publish benchmark: auto, kafka, tansu."
@@ -66,6 +97,7 @@ def bench(
         runs, len(sample), lambda: [validator.validate(m, now=now) for m in data.messages[:2000]]
     )
     table.add_row("validate JSON (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
+    _matching_quality(validator, match_messages)
     med, all_ = _median_rate(runs, len(sample), lambda: [codec.encode(r) for r in sample])
     table.add_row(
         "encode, fastavro (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_)

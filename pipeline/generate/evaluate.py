@@ -61,6 +61,7 @@ class MatchEvaluation:
 
     strong: Scores
     fuzzy: Scores
+    combined: Scores  # strong and fuzzy links together, against every true pair
     curve: list[tuple[float, Scores]]
     persons: int
 
@@ -110,9 +111,11 @@ def evaluate(docs: list[dict[str, Any]], truth: dict[str, dict[str, str]],
     curve = []
     for t in (0.80, 0.84, 0.86, 0.88, 0.90, 0.92, 0.94, 0.96):
         curve.append((t, scores({k for k, s in scored.items() if s >= t}, fuzzy_wanted)))
+    fuzzy_found = {k for k, s in scored.items() if s >= threshold}
     return MatchEvaluation(
         strong=scores(strong, true_pairs),
-        fuzzy=scores({k for k, s in scored.items() if s >= threshold}, fuzzy_wanted),
+        fuzzy=scores(fuzzy_found, fuzzy_wanted),
+        combined=scores(strong | fuzzy_found, true_pairs),
         curve=curve,
         persons=len(refs),
     )

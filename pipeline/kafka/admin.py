@@ -42,7 +42,26 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_notify, settings.partitions, rf, dict(base)),
         # One partition: connected components need a single view (links are few).
         TopicSpec(settings.topic_links, 1, rf, dict(base)),
+        # Changelogs of the worker's tables, created up front with the partitions of their
+        # source topics: left to Faust, a worker can start before the metadata shows them
+        # (PartitionsMismatch, measured). Compacted: only the latest value per key matters.
+        *(
+            TopicSpec(
+                f"{settings.app_id}-{table}-changelog",
+                partitions,
+                rf,
+                {"cleanup.policy": "compact"},
+            )
+            for table, partitions in changelog_tables(settings)
+        ),
     ]
+
+
+def changelog_tables(settings: Settings) -> list[tuple[str, int]]:
+    """The worker's tables and their partition counts (those of their source topics)."""
+    n = settings.partitions
+    return [("content", n), ("lineage", n), ("match_keys", n), ("diffused", n),
+            ("networks", 1), ("message_links", 1)]  # fmt: skip
 
 
 def admin_client(settings: Settings) -> AdminClient:

@@ -365,9 +365,7 @@ class Pipeline:
                           failure.action.doc_id, reason)  # fmt: skip
         for action in actions:  # withdrawn or superseded: tell whoever received it
             if action.op == "delete" and action.doc_id not in failed_ids:
-                await self.crossmatch._notify(
-                    action.doc_id, {"type": "withdrawn", "message_id": action.doc_id}
-                )
+                await self.crossmatch.withdrawn(action.doc_id)
         acked_at = _ms(utc_now())  # the documents are searchable from here (latency measurement)
         for action in actions:
             if action.op == "index" and action.doc_id not in failed_ids and action.doc is not None:

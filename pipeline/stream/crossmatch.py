@@ -61,6 +61,9 @@ log = logging.getLogger("hst.worker")
 
 # Persons kept per key: a key shared by more is not evidence of anything (a hotline number).
 MAX_PER_KEY = 200
+# ``message_links`` value of a withdrawn or superseded message: its links are removed and
+# new ones ignored (networks are not split: their ids stay stable).
+WITHDRAWN = "WITHDRAWN"
 
 
 def notice_id(recipient: str, kind: str, message_id: str, link_ids: list[str]) -> str:
@@ -147,6 +150,11 @@ class CrossMatch:
             await self._match(key, {"key": key, "object": obj})
         metrics.EVENTS.labels("fanout", "fanned_out").inc()
 
+    async def withdrawn(self, message_id: str) -> None:
+        """A message left the index: tell its recipients; drop its links."""
+        await self._notify(message_id, {"type": "withdrawn", "message_id": message_id})
+        await self.links_topic.send(key=b"links", value=orjson.dumps({"withdrawn": message_id}))
+
     async def _match(self, key: str, body: dict[str, Any]) -> None:
         await self.match_topic.send(key=key.encode(), value=orjson.dumps(body))
 
@@ -215,11 +223,30 @@ class CrossMatch:
         links: list[dict[str, Any]] = []
         touched: set[str] = set()
         merged = 0
+        removed: list[str] = []  # link ids to delete from hst-links
         for event in events:
             stream._set_current_event(event)  # tables need the current event
             env = orjson.loads(event.message.value or b"{}")
+            if "withdrawn" in env:
+                gone = env["withdrawn"]
+                for old in self.message_links.get(gone) or []:
+                    if old == WITHDRAWN:
+                        continue
+                    removed.append(old["link_id"])
+                    for partner in set(old["message_ids"]) - {gone}:
+                        mine = self.message_links.get(partner)
+                        if isinstance(mine, list):
+                            self.message_links[partner] = [
+                                x for x in mine if x["link_id"] != old["link_id"]
+                            ]
+                            touched.add(partner)
+                self.message_links[gone] = WITHDRAWN  # later links to it are ignored
+                links = [x for x in links if gone not in x["message_ids"]]
+                continue
             link = env["link"]
             ma, mb = link["message_ids"]
+            if WITHDRAWN in (self.message_links.get(ma), self.message_links.get(mb)):
+                continue  # one side was withdrawn: no link, no notice
             change = nets.add_link(ma, env["created"][ma], mb, env["created"][mb])
             merged += bool(change.merged_ids)
             summary = {
@@ -252,6 +279,8 @@ class CrossMatch:
                 continue
             network_of[mid] = record["network_id"]
             mine = self.message_links.get(mid) or []
+            if mine == WITHDRAWN:
+                continue
             linked = sorted({m for x in mine for m in x["message_ids"]} - {mid})
             actions.append(BulkAction("update", settings.index_alias, mid,
                                       {"network_id": record["network_id"], "links": mine,
@@ -264,6 +293,7 @@ class CrossMatch:
                 "created_at": now.isoformat(),
             }
             actions.append(BulkAction("index", settings.links_alias, link["link_id"], doc))
+        actions += [BulkAction("delete", settings.links_alias, link_id) for link_id in removed]
         failures = await bulk_write(self.p.es, actions)
         for failure in failures:  # 404: the message was withdrawn meanwhile
             if failure.status != 404:

@@ -199,3 +199,15 @@ def test_two_workers_and_a_kill_give_the_same_networks_and_notices(
     assert sum(len(v) for v in nets.values()) > 50
     assert networks(docs2) == nets  # same ids, same members
     assert {n["notice_id"] for n in notices1} == {n["notice_id"] for n in notices2}
+
+
+def test_withdrawn_and_superseded_messages_leave_no_link_behind(run) -> None:  # type: ignore[no-untyped-def]
+    _, data, _, docs, links, _, _ = run
+    assert data.kinds["withdraw"] > 0 and data.kinds["update"] > 0
+    for x in links:
+        assert set(x["message_ids"]) <= set(docs), (
+            f"link {x['link_id']} names a message no longer indexed"
+        )
+    for d in docs.values():
+        for x in d.get("links") or []:
+            assert set(x["message_ids"]) <= set(docs)

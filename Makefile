@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP) ## Create .venv and install pinned dependencies
 
 test: $(STAMP) ## Run the whole test suite (starts its own Kafka and search server)
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=12
 
 test-unit: $(STAMP) ## Unit tests only (no servers)
 	$(BIN)/pytest tests/unit

@@ -67,8 +67,8 @@ def drive(stack: Settings, tmp_path: Path, data: Generated, *, two_workers: bool
 
 @pytest.fixture(scope="module")
 def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """One run of 800 generated messages through one worker, with a stolen-document list."""
-    data = generate(GeneratorConfig(count=800, seed=57))
+    """One run of 600 generated messages through one worker, with a stolen-document list."""
+    data = generate(GeneratorConfig(count=600, seed=57))
     # A stolen-document list with one passport that appears in the data.
     watched = next(
         d for m in data.messages for p in m.get("persons") or [] for d in p.get("documents") or []
@@ -94,7 +94,7 @@ def test_links_are_right_on_ground_truth(run) -> None:  # type: ignore[no-untype
         by_kind[x["kind"]].append(_identity(data.truth, x["a"]) == _identity(data.truth, x["b"]))
         assert x["evidence"] and x["reason"] and len(x["ncbs"]) == 2
     strong, fuzzy = by_kind["strong_identifier"], by_kind["fuzzy_person"]
-    assert len(strong) > 100 and len(fuzzy) > 5
+    assert len(strong) > 40 and len(fuzzy) > 2
     assert sum(strong) / len(strong) >= 0.99
     assert sum(fuzzy) / len(fuzzy) >= 0.95
 
@@ -109,7 +109,7 @@ def test_linked_messages_share_one_network(run) -> None:  # type: ignore[no-unty
         assert a.get("network_id") and a.get("network_id") == b.get("network_id")
         assert x["link_id"] in {y["link_id"] for y in a["links"]}
         checked += 1
-    assert checked > 100
+    assert checked > 40
     # Documents carry their links, searchable by network.
     net = next(d["network_id"] for d in docs.values() if d.get("network_id"))
     assert all(set(d["linked_message_ids"]) for d in docs.values() if d.get("network_id") == net)
@@ -180,7 +180,7 @@ def test_two_workers_and_a_kill_give_the_same_networks_and_notices(
     stack: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     # No updates or withdrawals: what a withdrawal reaches depends on what was sent before it.
-    data = generate(GeneratorConfig(count=500, seed=59, update_share=0, withdraw_share=0))
+    data = generate(GeneratorConfig(count=400, seed=59, update_share=0, withdraw_share=0))
     _, docs1, links1, notices1 = drive(stack, tmp_path_factory.mktemp("one"), data)
     _, docs2, links2, notices2 = drive(
         stack, tmp_path_factory.mktemp("two"), data, two_workers=True
@@ -196,7 +196,7 @@ def test_two_workers_and_a_kill_give_the_same_networks_and_notices(
     assert set(docs1) == set(docs2)
     assert {x["link_id"] for x in links1} == {x["link_id"] for x in links2}
     nets = networks(docs1)
-    assert sum(len(v) for v in nets.values()) > 50
+    assert sum(len(v) for v in nets.values()) > 30
     assert networks(docs2) == nets  # same ids, same members
     assert {n["notice_id"] for n in notices1} == {n["notice_id"] for n in notices2}
 

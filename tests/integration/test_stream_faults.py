@@ -2,7 +2,7 @@
 
 - a worker killed with SIGKILL in the middle of a run, then restarted. The issue asks for
   20,000 messages; the embedded search server merges its segments synchronously every 10
-  bulk requests (stalls of 10-60 s as the index grows, measured), so the suite runs 4,000
+  bulk requests (stalls of 10-60 s as the index grows, measured), so the suite runs 3,000
   by default and ``HST_FAULT_TEST_MESSAGES=20000`` runs the full size (see the README);
 - the search server unavailable for several seconds mid-run (paused with SIGSTOP: the
   embedded server keeps its data in memory only, so a real stop would wipe the index,
@@ -55,7 +55,7 @@ def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
 ) -> None:
     cfg = isolated(stack, tmp_path)
     data = generate(
-        GeneratorConfig(count=int(os.environ.get("HST_FAULT_TEST_MESSAGES", "4000")), seed=41)
+        GeneratorConfig(count=int(os.environ.get("HST_FAULT_TEST_MESSAGES", "3000")), seed=41)
     )
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     workers = Workers(cfg, tmp_path)
@@ -63,7 +63,7 @@ def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
         w1 = workers.start("w1")
         publish_all(cfg, data.messages)
         # The embedded search server indexes ~60-150 docs/s here and stalls while it merges.
-        scale = max(1.0, len(data.messages) / 4000)
+        scale = max(1.0, len(data.messages) / 3000)
         wait_for(lambda: count(cfg) >= expected.live_count // 3, 300 * scale, "a third of the run")
         w1.kill9()
         killed_at = count(cfg)
@@ -79,7 +79,7 @@ def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> N
     worker_cfg = cfg.model_copy(
         update={"search_timeout": 2.0}
     )  # the worker times out fast and retries
-    data = generate(GeneratorConfig(count=3000, seed=42))
+    data = generate(GeneratorConfig(count=2000, seed=42))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     osmem_pid = Stack(stack).status()["osmem"]["pid"]
     workers = Workers(worker_cfg, tmp_path)
@@ -105,7 +105,7 @@ def test_two_workers_with_a_kill_and_restart_give_the_exact_result(
     stack: Settings, tmp_path: Path
 ) -> None:
     cfg = isolated(stack, tmp_path)
-    data = generate(GeneratorConfig(count=3000, seed=43))
+    data = generate(GeneratorConfig(count=2000, seed=43))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     workers = Workers(cfg, tmp_path)
     try:

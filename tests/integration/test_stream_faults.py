@@ -77,8 +77,9 @@ def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
 def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> None:
     cfg = isolated(stack, tmp_path)
     worker_cfg = cfg.model_copy(
-        update={"search_timeout": 2.0}
-    )  # the worker times out fast and retries
+        update={"search_timeout": 8.0}
+    )  # shorter than the outage, longer than osmem's merge stalls under load (a 2 s timeout
+    # made the worker abandon and re-send every slow bulk: no progress at all)
     data = generate(GeneratorConfig(count=2000, seed=42))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     osmem_pid = Stack(stack).status()["osmem"]["pid"]
@@ -89,7 +90,7 @@ def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> N
         wait_for(lambda: count(cfg) >= 300, 120, "indexing to start")
         os.kill(osmem_pid, signal.SIGSTOP)
         try:
-            time.sleep(10)
+            time.sleep(20)
         finally:
             os.kill(osmem_pid, signal.SIGCONT)
         assert w1.proc.poll() is None, "the worker died while search was unavailable"

@@ -34,6 +34,18 @@ SETTINGS: dict[str, Any] = {
     },
 }
 
+# A link, as carried on both documents and (with its ends and network) in ``hst-links``.
+LINK_PROPERTIES: dict[str, Any] = {
+    "link_id": KW,
+    "kind": KW,
+    "score": {"type": "float"},
+    "reason": KW,
+    "evidence": {"type": "text"},
+    "key": KW,
+    "message_ids": KW,
+    "ncbs": KW,
+}
+
 PERSON: dict[str, Any] = {
     "type": "nested",
     "properties": {
@@ -183,18 +195,7 @@ MAPPINGS: dict[str, Any] = {
         # Cross-matching (written by the network stage).
         "network_id": KW,
         "linked_message_ids": KW,
-        "links": {
-            "properties": {
-                "link_id": KW,
-                "kind": KW,
-                "score": {"type": "float"},
-                "reason": KW,
-                "evidence": {"type": "text"},
-                "key": KW,
-                "message_ids": KW,
-                "ncbs": KW,
-            }
-        },
+        "links": {"properties": LINK_PROPERTIES},
         "kafka": {
             "properties": {
                 "topic": KW,
@@ -219,16 +220,9 @@ def index_template(alias: str) -> dict[str, Any]:
 LINK_MAPPINGS: dict[str, Any] = {
     "dynamic": False,
     "properties": {
-        "link_id": KW,
-        "kind": KW,
-        "score": {"type": "float"},
-        "reason": KW,
-        "evidence": {"type": "text"},
-        "key": KW,
+        **LINK_PROPERTIES,
         "a": KW,
         "b": KW,
-        "message_ids": KW,
-        "ncbs": KW,
         "network_id": KW,
         "created_at": DATE,
     },

@@ -249,21 +249,7 @@ class CrossMatch:
                 continue  # one side was withdrawn: no link, no notice
             change = nets.add_link(ma, env["created"][ma], mb, env["created"][mb])
             merged += bool(change.merged_ids)
-            summary = {
-                k: link[k]
-                for k in (
-                    "link_id",
-                    "kind",
-                    "score",
-                    "reason",
-                    "evidence",
-                    "key",
-                    "a",
-                    "b",
-                    "message_ids",
-                    "ncbs",
-                )
-            }
+            summary = link  # Link.to_dict(): exactly the fields documents carry
             for mid in (ma, mb):
                 kept = [
                     x for x in self.message_links.get(mid) or [] if x["link_id"] != link["link_id"]

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     topic_dlq: str = "hst.dlq"
     topic_enriched: str = "hst.enriched"
     topic_diffusion: str = "hst.diffusion"
+    topic_acks: str = Field(
+        "hst.acks", description="Acknowledgements to the sending gateways, keyed by source NCB."
+    )
     partitions: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
 

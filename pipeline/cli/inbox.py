@@ -39,7 +39,7 @@ def inbox(
     cfg = common.settings()
     table = Table("kind", "level", "message", "from", "network", "links", "why")
     count = 0
-    for notice in read_inbox(cfg, ncb, follow=follow):
+    for notice in read_inbox(cfg, ncb, follow=follow, timeout=None if follow else 30.0):
         count += 1
         if as_json or follow:
             if as_json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from pipeline.cli import acks as acks_cmd
 from pipeline.cli import bench as bench_cmd
 from pipeline.cli import generate as generate_cmd
 from pipeline.cli import inbox as inbox_cmd
@@ -30,6 +31,7 @@ app.command("worker")(worker_cmd.worker)
 app.command("search")(search_cmd.search)
 app.command("stats")(ops.stats)
 app.command("inbox")(inbox_cmd.inbox)
+app.command("acks")(acks_cmd.acks)
 app.command("network")(inbox_cmd.network)
 app.add_typer(ops.dlq_app, name="dlq")
 app.add_typer(replay.app, name="replay")

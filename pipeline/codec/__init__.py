@@ -14,8 +14,10 @@ from pipeline.codec.schemas import SchemaStore, SchemaVersion, canonical_form, c
 HST_MESSAGE = "hst_message"
 DEAD_LETTER = "dead_letter"
 DIFFUSION_NOTICE = "diffusion_notice"
+ACK = "ack"
 
 __all__ = [
+    "ACK",
     "DEAD_LETTER",
     "DIFFUSION_NOTICE",
     "HST_MESSAGE",

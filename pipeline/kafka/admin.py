@@ -35,6 +35,7 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         ),
         TopicSpec(settings.topic_enriched, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_diffusion, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_acks, settings.partitions, rf, dict(base)),
         # Internal repartition topics of the stream (keyed by content hash / message_id).
         TopicSpec(settings.topic_content, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_lineage, settings.partitions, rf, dict(base)),

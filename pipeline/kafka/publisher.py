@@ -86,6 +86,9 @@ class Publisher:
         self.clock = clock
         self.stats = DeliveryStats()
         self._on_delivery = on_delivery
+        # Coordinates of every delivered record -> message id: what acknowledgements refer to.
+        self.delivered: dict[tuple[str, int, int], str] = {}
+        self._first_publish: dt.datetime | None = None
         self._producer = Producer(
             {
                 **settings.kafka_client_config(),
@@ -113,6 +116,8 @@ class Publisher:
         """Encode and queue one valid record; delivery is reported asynchronously."""
         value = self.codec.encode(record)
         message_id = str(record["message_id"])
+        if self._first_publish is None:
+            self._first_publish = self.clock()
         headers: list[tuple[str, str | bytes | None]] = [
             ("hst-source-ncb", str(record["source_ncb"]).encode()),
             ("hst-schema", f"{self.codec.subject}/v{self.codec.writer.version}".encode()),
@@ -135,6 +140,9 @@ class Publisher:
         if err is None:
             self.stats.delivered += 1
             reason = None
+            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            if topic is not None and partition is not None and offset is not None:
+                self.delivered[(topic, partition, offset)] = message_id
         else:
             reason = f"{err.name()}: {err.str()}"
             self.stats.failures.append(DeliveryFailure(message_id, reason))
@@ -151,6 +159,19 @@ class Publisher:
         if self.stats.failures:
             raise DeliveryError(self.stats.failures)
         return self.stats
+
+    def wait_for_acks(self, timeout: float = 60.0) -> dict[str, dict[str, Any]]:
+        """Flush, then wait for the terminal acknowledgement of every record delivered so far.
+
+        Returns them by message id (PROCESSED, DUPLICATE, REJECTED with stage and field
+        errors, WITHDRAWN): what to correct and re-send. Raises ``AcksTimeoutError``, which
+        carries the acknowledgements that did arrive, after ``timeout`` seconds.
+        """
+        from pipeline.kafka.acks import wait_for_terminal
+
+        self.flush()
+        since = self._first_publish or self.clock()
+        return wait_for_terminal(self.settings, self.delivered, since=since, timeout=timeout)
 
     def __enter__(self) -> Publisher:
         return self

@@ -29,13 +29,15 @@ from typing import Any
 import faust
 import orjson
 
-from pipeline.codec import DEAD_LETTER, AvroCodec, CodecError
+from pipeline.codec import ACK, DEAD_LETTER, AvroCodec, CodecError
+from pipeline.core.acks import DUPLICATE, RECEIVED, REJECTED, WITHDRAWN, attribute_ncb, make_ack
 from pipeline.core.coerce import FieldError, to_json
 from pipeline.core.dedupe import (
     ABSORB,
     ALIAS,
     CONTENT_DUPLICATE,
     INDEX,
+    RESEND,
     SUPERSEDE,
     decide_content,
     decide_lineage,
@@ -54,6 +56,9 @@ from pipeline.stream.watchlists import WatchLists
 from pipeline.stream.writer import IndexWriter
 
 log = logging.getLogger("hst.worker")
+
+# Dead letters of these stages mean the message will not be indexed: a REJECTED ack follows.
+_MESSAGE_STAGES = frozenset({"decode", "validate", "dedupe", "enrich", "index"})
 
 # Faust's generic stubs are incomplete (StreamT lacks take_events): treat them as Any.
 EventT = Any
@@ -142,6 +147,8 @@ class Pipeline:
         self.lineage_topic = self._raw_topic(settings.topic_lineage)
         self.dlq = self._raw_topic(settings.topic_dlq)
         self.enriched = self._raw_topic(settings.topic_enriched)
+        self.acks = self._raw_topic(settings.topic_acks)
+        self.ack_codec = AvroCodec(ACK)
         # Keys and values as JSON (Faust's default serializer for tables).
         self.content_table = self.app.Table("content", partitions=partitions)
         self.lineage_table = self.app.Table("lineage", partitions=partitions)
@@ -182,6 +189,43 @@ class Pipeline:
         value = self.dlq_codec.encode(letter.to_dict(utc_now()))
         await self.dlq.send(key=letter.original_key, value=value)
         metrics.DEAD_LETTERS.labels(letter.stage, letter.error_type).inc()
+        if letter.stage in _MESSAGE_STAGES:  # the message will not be indexed: tell its gateway
+            await self._reject(letter)
+
+    async def _reject(self, letter: DeadLetter) -> None:
+        record: tuple[str, int, int] | None = (letter.topic, letter.partition, letter.offset)
+        if not self._is_inbound(letter.topic):  # an internal stage: the envelope knows the source
+            try:
+                src = orjson.loads(letter.original_value or b"{}").get("src")
+            except orjson.JSONDecodeError:
+                src = None
+            record = (src[0], int(src[1]), int(src[2])) if src else None
+        if record is None:  # an internal input of no inbound record (e.g. a lineage alias)
+            return
+        await self.ack(REJECTED, attribute_ncb(record[0], self.settings.topic_inbound,
+                                               letter.original_headers, letter.source_ncb),
+                       record, message_id=letter.message_id, stage=letter.stage,
+                       reason=f"{letter.error_type}: {letter.reason}"[:4000],
+                       errors=[(e.path, e.reason) for e in letter.field_errors])  # fmt: skip
+
+    def _is_inbound(self, topic: str) -> bool:
+        inbound = self.settings.topic_inbound
+        return topic == inbound or attribute_ncb(topic, inbound, {}) != "UNATTRIBUTED"
+
+    # -- acknowledgements ------------------------------------------------------------------
+    async def ack(self, state: str, ncb: str, record: tuple[str, int, int], **fields: Any) -> None:
+        """Send one acknowledgement to the gateway of ``ncb`` (durable before the commit)."""
+        datum = make_ack(state, ncb, record, utc_now(), **fields)
+        await self.acks.send(key=ncb.encode(), value=self.ack_codec.encode(datum))
+        metrics.ACKS.labels(state).inc()
+
+    async def ack_envelope(self, env: dict[str, Any], state: str, **fields: Any) -> None:
+        """Acknowledge the inbound record an internal envelope (``record`` + ``src``) came from."""
+        record = env["record"]
+        topic, partition, offset = env["src"]
+        ncb = attribute_ncb(topic, self.settings.topic_inbound, {}, record.get("source_ncb"))
+        await self.ack(state, ncb, (topic, int(partition), int(offset)),
+                       message_id=record["message_id"], **fields)  # fmt: skip
 
     async def _dead_letter_event(self, event: EventT, stage: str, error_type: str, reason: str,
                                  field_errors: list[FieldError] | None = None,
@@ -225,14 +269,24 @@ class Pipeline:
         msg = event.message
         received = utc_now()
         value = msg.value
+        datum: dict[str, Any] | None = None
+        failure: tuple[str, str] | None = None
         if not isinstance(value, bytes | bytearray):
-            await self._dead_letter_event(event, "decode", "empty", "record has no value")
-            metrics.EVENTS.labels("validate", "dead_letter").inc()
-            return
-        try:
-            datum = self.codec.decode(bytes(value))
-        except CodecError as exc:
-            await self._dead_letter_event(event, "decode", exc.error_type, str(exc))
+            failure = ("empty", "record has no value")
+        else:
+            try:
+                datum = self.codec.decode(bytes(value))
+            except CodecError as exc:
+                failure = (exc.error_type, str(exc))
+        claimed = (datum or {}).get("source_ncb")
+        message_id = (datum or {}).get("message_id")
+        ncb = attribute_ncb(msg.topic, self.settings.topic_inbound, headers_dict(msg.headers),
+                            claimed if isinstance(claimed, str) else None)  # fmt: skip
+        await self.ack(RECEIVED, ncb, (msg.topic, msg.partition, msg.offset),
+                       message_id=message_id if isinstance(message_id, str) else None)  # fmt: skip
+        if failure is not None or datum is None:
+            error_type, reason = failure or ("undecodable", "record could not be decoded")
+            await self._dead_letter_event(event, "decode", error_type, reason)
             metrics.EVENTS.labels("validate", "dead_letter").inc()
             return
         try:
@@ -266,6 +320,16 @@ class Pipeline:
         decision = decide_content(self.content_table.get(env["hash"]), message_id, env["src"])
         self.content_table[env["hash"]] = decision.state
         metrics.EVENTS.labels("dedupe", decision.outcome).inc()
+        if decision.outcome in (RESEND, CONTENT_DUPLICATE):
+            first = decision.state["first_id"]
+            reason = (f"re-send of {message_id}, already received" if first == message_id
+                      else f"same content as {first}: not indexed again; the document records it")  # fmt: skip
+            await self.ack_envelope(env, DUPLICATE, duplicate_of=first, reason=reason)
+        elif record["action"] == "WITHDRAW":  # new, or a replay of our own processing
+            target = record.get("supersedes_message_id")
+            await self.ack_envelope(env, WITHDRAWN, document_id=target,
+                                    reason=f"{target} is withdrawn from the index and from "
+                                           "everyone who received it")  # fmt: skip
         if decision.absorb_into is not None:
             if decision.outcome == CONTENT_DUPLICATE:
                 log.debug("content duplicate %s of %s", message_id, decision.absorb_into)
@@ -314,6 +378,10 @@ class Pipeline:
             await self._dead_letter_record(env, "dedupe", "message_id_conflict", decision.conflict)
             return []
         self.lineage_table[target] = decision.state
+        if env["role"] == INDEX and decision.action is None and "record" in env:
+            by = decision.state.get("by")  # superseded or withdrawn before it reached the index
+            await self.ack_envelope(env, WITHDRAWN, document_id=target,
+                                    reason=f"{decision.state.get('status')} by {by} before it was indexed")  # fmt: skip
         for follow in decision.forward:
             await self._to_lineage(follow)
         metrics.EVENTS.labels("index", f"{env['role']}:{decision.action}").inc()

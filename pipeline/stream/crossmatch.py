@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pipeline.codec import DIFFUSION_NOTICE, AvroCodec
+from pipeline.core.acks import PROCESSED, attribute_ncb
 from pipeline.core.diffusion import (
     FULL,
     HIT,
@@ -349,10 +350,19 @@ class CrossMatch:
                          if d.recipient == owner.ncb and HIT_ON_YOUR_MESSAGE in d.reasons]  # fmt: skip
             notice_kind, links = "LINK", [req["link"]]
         received = dict(self.diffused_table.get(doc["message_id"]) or {})
+        sent = []
         for decision in decisions:
-            await self._publish(build_notice(decision, notice_kind, doc, links, now))
+            notice = build_notice(decision, notice_kind, doc, links, now)
+            await self._publish(notice)
+            sent.append(notice)
             received[decision.recipient] = doc["source_ncb"]
         self.diffused_table[doc["message_id"]] = received
+        if kind == "message":  # indexed and diffused: the gateway's terminal acknowledgement
+            src = doc.get("kafka") or {}
+            record = (src["topic"], int(src["partition"]), int(src["offset"]))
+            ncb = attribute_ncb(record[0], self.p.settings.topic_inbound, {}, doc["source_ncb"])
+            await self.p.ack(PROCESSED, ncb, record, message_id=doc["message_id"],
+                             document_id=doc["message_id"], notices=sent)  # fmt: skip
 
     async def _publish(self, notice: dict[str, Any]) -> None:
         value = self.notice_codec.encode(notice)

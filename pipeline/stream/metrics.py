@@ -20,6 +20,9 @@ DEAD_LETTERS = Counter(
     "hst_dead_letters_total", "Dead letters per stage and error type", ["stage", "error_type"],
     registry=REGISTRY,
 )  # fmt: skip
+ACKS = Counter(
+    "hst_acks_total", "Acknowledgements sent to gateways, per state", ["state"], registry=REGISTRY
+)
 BULK_SECONDS = Histogram(
     "hst_bulk_seconds", "Time to write one bulk batch (retries included)", registry=REGISTRY,
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),

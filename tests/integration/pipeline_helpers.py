@@ -35,6 +35,7 @@ def isolated(stack: Settings, tmp_path: Path, partitions: int = 6) -> Settings:
     cfg = stack.model_copy(update={
         "topic_inbound": f"e2e.{uid}.inbound", "topic_dlq": f"e2e.{uid}.dlq",
         "topic_enriched": f"e2e.{uid}.enriched", "topic_diffusion": f"e2e.{uid}.diffusion",
+        "topic_acks": f"e2e.{uid}.acks",
         "index_alias": f"hst-e2e-{uid}", "links_alias": f"hst-links-e2e-{uid}", "app_id": f"hst-e2e-{uid}",
         "data_dir": tmp_path / "hst", "partitions": partitions,
     })  # fmt: skip
@@ -215,14 +216,18 @@ def settled(cfg: Settings, quiet_checks: int = 3, timeout: float = 600) -> None:
     from pipeline.kafka.admin import consumed_topics, consumer_lag
 
     quiet = 0
+    last: dict[str, int] = {}
 
     def idle() -> bool:
-        nonlocal quiet
-        lag = consumer_lag(cfg, cfg.app_id, consumed_topics(cfg))
-        quiet = quiet + 1 if lag and not any(lag.values()) else 0
+        nonlocal quiet, last
+        last = consumer_lag(cfg, cfg.app_id, consumed_topics(cfg))
+        quiet = quiet + 1 if last and not any(last.values()) else 0
         return quiet >= quiet_checks
 
-    wait_for(idle, timeout, "every stage to drain", poll=2.0)
+    try:
+        wait_for(idle, timeout, "every stage to drain", poll=2.0)
+    except AssertionError as exc:  # say which stage is stuck
+        raise AssertionError(f"{exc}; lag per topic: {last}") from None
 
 
 def search_all(

@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from pipeline.codec import DIFFUSION_NOTICE, AvroCodec
@@ -204,7 +205,7 @@ def _compare_one_and_two_workers(
     # No updates or withdrawals: what a withdrawal reaches depends on what was sent before it.
     data = generate(GeneratorConfig(count=400, seed=59, update_share=0, withdraw_share=0))
     _, docs1, links1, notices1 = drive(stack, tmp_path_factory.mktemp("one"), data)
-    _, docs2, links2, notices2 = drive(
+    cfg2, docs2, links2, notices2 = drive(
         stack, tmp_path_factory.mktemp("two"), data, two_workers=True, kill=kill
     )
 
@@ -216,11 +217,34 @@ def _compare_one_and_two_workers(
         return {k: frozenset(v) for k, v in groups.items()}
 
     assert set(docs1) == set(docs2)
-    assert {x["link_id"] for x in links1} == {x["link_id"] for x in links2}
+    missing = {x["link_id"] for x in links1} - {x["link_id"] for x in links2}
+    assert not missing, _where_lost(cfg2, [x for x in links1 if x["link_id"] in missing])
     nets = networks(docs1)
     assert sum(len(v) for v in nets.values()) > 30
     assert networks(docs2) == nets  # same ids, same members
     assert {n["notice_id"] for n in notices1} == {n["notice_id"] for n in notices2}
+
+
+def _where_lost(cfg: Settings, lost: list[dict[str, Any]]) -> str:
+    """Which stage a lost link last reached: the diagnosis a failed comparison prints."""
+    in_links = {
+        orjson.loads(m.value()).get("link", {}).get("link_id")
+        for m in read_to_end(cfg, cfg.topic_links)
+    }
+    enriched = {m.key().decode() for m in read_to_end(cfg, cfg.topic_enriched)}
+    matched: dict[str, set[str]] = defaultdict(set)
+    for m in read_to_end(cfg, cfg.topic_match):
+        env = orjson.loads(m.value())
+        who = env.get("person") or env.get("object") or {}
+        matched[env["key"]].add(f"{who.get('message_id')}/{who.get('person_id', '')}"
+                                f"@p{m.partition()}o{m.offset()}")  # fmt: skip
+    lines = [f"{len(lost)} links of the one-worker run are missing:"]
+    for x in lost[:20]:
+        sides = [m in enriched for m in x["message_ids"]]
+        lines.append(f"  {x['link_id']} {x['kind']} key={x.get('key')} reached links topic: "
+                     f"{x['link_id'] in in_links}; messages enriched: {sides}; "
+                     f"match requests under key: {sorted(matched.get(x.get('key') or '', ()))}")  # fmt: skip
+    return "\n".join(lines)
 
 
 def test_withdrawn_and_superseded_messages_leave_no_link_behind(run) -> None:  # type: ignore[no-untyped-def]

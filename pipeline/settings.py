@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     )
     index_alias: str = "hst-messages"
     links_alias: str = "hst-links"
+    synthesis_alias: str = Field(
+        "hst-synthesis", description="Alias of the aggregates and alerts index."
+    )
+    synthesis_retention_days: int = Field(
+        730,
+        ge=7,
+        description="Windows older than this, counted back from a series' newest, are dropped.",
+    )
     watchlist_dir: Path | None = Field(
         None, description="Directory of watch lists (*.csv, *.json), reloaded when they change."
     )
@@ -90,6 +98,9 @@ class Settings(BaseSettings):
     topic_dlq: str = "hst.dlq"
     topic_enriched: str = "hst.enriched"
     topic_diffusion: str = "hst.diffusion"
+    topic_synthesis: str = Field(
+        "hst.synthesis", description="Aggregate cells and trend alerts, keyed by series."
+    )
     topic_acks: str = Field(
         "hst.acks", description="Acknowledgements to the sending gateways, keyed by source NCB."
     )
@@ -123,6 +134,16 @@ class Settings(BaseSettings):
     def topic_notify(self) -> str:
         """Internal topic of diffusion requests keyed by the message they concern."""
         return f"{self.topic_inbound}.notify"
+
+    @property
+    def topic_facts(self) -> str:
+        """Internal topic of withdrawn messages for the synthesis (keyed by message_id)."""
+        return f"{self.topic_inbound}.facts"
+
+    @property
+    def topic_cells(self) -> str:
+        """Internal repartition topic of contributions, keyed by series."""
+        return f"{self.topic_inbound}.cells"
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -36,7 +36,7 @@ def worker(
 
     from pipeline.kafka.admin import ensure_topics
     from pipeline.search.client import sync_client
-    from pipeline.search.index import ensure_index, ensure_links_index
+    from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
     from pipeline.stream.app import Pipeline
 
     cfg = common.settings()
@@ -46,6 +46,7 @@ def worker(
     ensure_topics(cfg)
     ensure_index(sync_client(cfg), cfg.index_alias)
     ensure_links_index(sync_client(cfg), cfg.links_alias)
+    ensure_synthesis_index(sync_client(cfg), cfg.synthesis_alias)
     pipeline = Pipeline(cfg, worker_name=name, web_port=web_port, batch_size=batch_size,
                         batch_within=batch_within)  # fmt: skip
     Worker(pipeline.app, loglevel=loglevel).execute_from_commandline()

@@ -15,12 +15,14 @@ HST_MESSAGE = "hst_message"
 DEAD_LETTER = "dead_letter"
 DIFFUSION_NOTICE = "diffusion_notice"
 ACK = "ack"
+SYNTHESIS = "synthesis"
 
 __all__ = [
     "ACK",
     "DEAD_LETTER",
     "DIFFUSION_NOTICE",
     "HST_MESSAGE",
+    "SYNTHESIS",
     "AvroCodec",
     "CodecError",
     "EncodeError",

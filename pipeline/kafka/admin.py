@@ -36,11 +36,14 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_enriched, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_diffusion, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_acks, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_synthesis, settings.partitions, rf, dict(base)),
         # Internal repartition topics of the stream (keyed by content hash / message_id).
         TopicSpec(settings.topic_content, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_lineage, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_match, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_notify, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_facts, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_cells, settings.partitions, rf, dict(base)),
         # One partition: connected components need a single view (links are few).
         TopicSpec(settings.topic_links, 1, rf, dict(base)),
         # Changelogs of the worker's tables, created up front with the partitions of their
@@ -62,7 +65,8 @@ def changelog_tables(settings: Settings) -> list[tuple[str, int]]:
     """The worker's tables and their partition counts (those of their source topics)."""
     n = settings.partitions
     return [("content", n), ("lineage", n), ("match_keys", n), ("diffused", n),
-            ("networks", 1), ("message_links", 1)]  # fmt: skip
+            ("networks", 1), ("message_links", 1), ("synth_facts", n), ("synth_series", n),
+            ("synth_members", n)]  # fmt: skip
 
 
 def admin_client(settings: Settings) -> AdminClient:
@@ -93,7 +97,7 @@ def consumed_topics(settings: Settings) -> list[str]:
     """The topics the workers consume, in stage order."""
     return [settings.topic_inbound, settings.topic_content, settings.topic_lineage,
             settings.topic_enriched, settings.topic_match, settings.topic_links,
-            settings.topic_notify]  # fmt: skip
+            settings.topic_notify, settings.topic_facts, settings.topic_cells]  # fmt: skip
 
 
 def consumer_lag(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from pipeline.search.mappings import index_template, links_template
+from pipeline.search.mappings import index_template, links_template, synthesis_template
 
 INDEX_VERSION = 1
 
@@ -28,3 +28,8 @@ def ensure_index(es: Elasticsearch, alias: str, version: int = INDEX_VERSION,
 def ensure_links_index(es: Elasticsearch, alias: str) -> str:
     """The ``hst-links`` index behind its alias (idempotent)."""
     return ensure_index(es, alias, template=links_template(alias))
+
+
+def ensure_synthesis_index(es: Elasticsearch, alias: str) -> str:
+    """The ``hst-synthesis`` index behind its alias (idempotent)."""
+    return ensure_index(es, alias, template=synthesis_template(alias))

@@ -234,3 +234,36 @@ def links_template(alias: str) -> dict[str, Any]:
     return {"index_patterns": [f"{alias}-*"],
             "template": {"settings": {"number_of_shards": 1}, "mappings": LINK_MAPPINGS},
             "priority": 100}  # fmt: skip
+
+
+SYNTHESIS_MAPPINGS: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "record_id": KW,
+        "kind": KW,
+        "granularity": KW,
+        "series": KW,
+        "dimension": KW,
+        "value": KW,
+        "window_start": DATE,
+        "window_end": DATE,
+        # Every measure is a long; roles appear as role:<ROLE> (mapped by the dynamic template).
+        "measures": {"type": "object", "dynamic": True},
+        "z": {"type": "double"},
+        "median": {"type": "double"},
+        "mad": {"type": "double"},
+        "baseline": {"type": "long"},
+        "reason": {"type": "text"},
+        "created_at": DATE,
+    },
+    "dynamic_templates": [
+        {"measures": {"path_match": "measures.*", "mapping": {"type": "long"}}},
+    ],
+}
+
+
+def synthesis_template(alias: str) -> dict[str, Any]:
+    """The index template of the ``hst-synthesis`` indices (cells and alerts)."""
+    return {"index_patterns": [f"{alias}-*"],
+            "template": {"settings": {"number_of_shards": 1}, "mappings": SYNTHESIS_MAPPINGS},
+            "priority": 100}  # fmt: skip

@@ -52,6 +52,7 @@ from pipeline.settings import Settings
 from pipeline.stream import metrics
 from pipeline.stream.crossmatch import CrossMatch
 from pipeline.stream.deadletter import DeadLetter, headers_dict
+from pipeline.stream.synthesis import Synthesis
 from pipeline.stream.watchlists import WatchLists
 from pipeline.stream.writer import IndexWriter
 
@@ -160,6 +161,7 @@ class Pipeline:
         self.app.agent(self.content_topic, name="dedupe", concurrency=1)(self._dedupe_agent)
         self.app.agent(self.lineage_topic, name="index", concurrency=1)(self._index_agent)
         self.crossmatch = CrossMatch(self)
+        self.synthesis = Synthesis(self)
         self._register_views()
 
     def _raw_topic(self, name: str) -> Any:
@@ -434,6 +436,7 @@ class Pipeline:
         for action in actions:  # withdrawn or superseded: tell whoever received it
             if action.op == "delete" and action.doc_id not in failed_ids:
                 await self.crossmatch.withdrawn(action.doc_id)
+                await self.synthesis.withdrawn(action.doc_id)
         acked_at = _ms(utc_now())  # the documents are searchable from here (latency measurement)
         for action in actions:
             if action.op == "index" and action.doc_id not in failed_ids and action.doc is not None:

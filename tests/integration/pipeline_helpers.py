@@ -23,7 +23,7 @@ from pipeline.core.enrich import content_hash
 from pipeline.core.validation import MessageValidator
 from pipeline.kafka.admin import ensure_topics
 from pipeline.search.client import sync_client
-from pipeline.search.index import ensure_index, ensure_links_index
+from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
 from pipeline.settings import Settings
 from pipeline.stack.servers import free_port
 from tests.integration.kafka_helpers import consume_all
@@ -35,13 +35,15 @@ def isolated(stack: Settings, tmp_path: Path, partitions: int = 6) -> Settings:
     cfg = stack.model_copy(update={
         "topic_inbound": f"e2e.{uid}.inbound", "topic_dlq": f"e2e.{uid}.dlq",
         "topic_enriched": f"e2e.{uid}.enriched", "topic_diffusion": f"e2e.{uid}.diffusion",
-        "topic_acks": f"e2e.{uid}.acks",
+        "topic_acks": f"e2e.{uid}.acks", "topic_synthesis": f"e2e.{uid}.synthesis",
+        "synthesis_alias": f"hst-synthesis-e2e-{uid}",
         "index_alias": f"hst-e2e-{uid}", "links_alias": f"hst-links-e2e-{uid}", "app_id": f"hst-e2e-{uid}",
         "data_dir": tmp_path / "hst", "partitions": partitions,
     })  # fmt: skip
     ensure_topics(cfg)
     ensure_index(sync_client(cfg), cfg.index_alias)
     ensure_links_index(sync_client(cfg), cfg.links_alias)
+    ensure_synthesis_index(sync_client(cfg), cfg.synthesis_alias)
     return cfg
 
 

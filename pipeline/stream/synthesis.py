@@ -1,0 +1,237 @@
+"""Synthesis in the stream: exact windowed aggregates and trend alerts.
+
+Two agents after indexing (pure rules in ``pipeline.core.synthesis``):
+
+8. ``facts`` on the enriched topic and ``<inbound>.facts`` (withdrawals), keyed by
+   message_id (table ``synth_facts``: the cells each message counts in): sends one
+   contribution per cell to ``<inbound>.cells`` keyed by series, or its removal when the
+   message is withdrawn or replaced.
+9. ``aggregate`` on ``<inbound>.cells`` (tables ``synth_members``: the contributions of each
+   cell by message id, and ``synth_series``: messages per window and the alerts raised),
+   in batches: totals of the touched cells, trend alerts on weekly cells, one bulk request
+   to ``hst-synthesis``, Avro records on the synthesis topic.
+
+Contributions are kept per message, so a re-processed message replaces its own and a
+withdrawal removes it: totals equal a recomputation from the message index. An alert
+(one per series and week, id ``alert_id``) is re-written with the window's current numbers
+whenever the window changes, and deleted from the index if withdrawals take it back under
+the bar; on the topic, the latest record of an ``record_id`` is the current one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from pipeline.codec import SYNTHESIS, AvroCodec
+from pipeline.core.synthesis import (
+    WEEK,
+    alert_id,
+    cell_id,
+    contributions,
+    expired,
+    total,
+    trend,
+    window_end,
+)
+from pipeline.search.bulk import BulkAction, bulk_write
+from pipeline.stream import metrics
+
+if TYPE_CHECKING:
+    from pipeline.stream.app import Pipeline
+
+log = logging.getLogger("hst.worker")
+
+WITHDRAWN = "WITHDRAWN"  # ``synth_facts`` value of a withdrawn message: later adds are ignored
+
+
+def cell_record(
+    series: str, window: str, measures: dict[str, int], now: dt.datetime
+) -> dict[str, Any]:
+    """An Avro ``SynthesisRecord`` datum (and search document) of one cell."""
+    granularity, _, dim = series.partition("|")
+    dimension, _, value = dim.partition(":")
+    start = dt.date.fromisoformat(window)
+    return {
+        "record_id": cell_id(series, window), "kind": "CELL", "granularity": granularity,
+        "series": series, "dimension": dimension, "value": value, "window_start": window,
+        "window_end": window_end(start, granularity).isoformat(), "measures": measures,
+        "z": None, "median": None, "mad": None, "baseline": [], "reason": None, "created_at": now,
+    }  # fmt: skip
+
+
+class Synthesis:
+    """The synthesis agents of one worker."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.p = pipeline
+        settings = pipeline.settings
+        app = pipeline.app
+        self.codec = AvroCodec(SYNTHESIS)
+        self.facts_topic = pipeline._raw_topic(settings.topic_facts)
+        self.cells_topic = pipeline._raw_topic(settings.topic_cells)
+        self.out_topic = pipeline._raw_topic(settings.topic_synthesis)
+        sources = app.topic(settings.topic_enriched, settings.topic_facts, key_serializer="raw",
+                            value_serializer="raw", partitions=settings.partitions)  # fmt: skip
+        self.facts_table = app.Table("synth_facts", partitions=settings.partitions)
+        self.members_table = app.Table("synth_members", partitions=settings.partitions)
+        self.series_table = app.Table("synth_series", partitions=settings.partitions)
+        app.agent(sources, name="facts", concurrency=1)(self._facts_agent)
+        app.agent(self.cells_topic, name="aggregate", concurrency=1)(self._aggregate_agent)
+
+    async def withdrawn(self, message_id: str) -> None:
+        """A message left the index: remove it from every aggregate."""
+        await self.facts_topic.send(
+            key=message_id.encode(), value=orjson.dumps({"withdrawn": message_id})
+        )
+
+    # -- 8. contributions ------------------------------------------------------------------
+    async def _facts_agent(self, stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                await self.fact_event(event)
+            except Exception as exc:  # never a dead agent: the event becomes a dead letter
+                log.exception("facts: unexpected error")
+                await self.p._dead_letter_event(event, "facts", "internal_error", repr(exc))
+
+    async def fact_event(self, event: Any) -> None:
+        """Send a message's contributions (or their removal) to the cells it counts in."""
+        env = orjson.loads(event.message.value or b"{}")
+        if "withdrawn" in env:
+            mid = env["withdrawn"]
+            old = self.facts_table.get(mid)
+            if isinstance(old, dict):
+                for series, window in old["cells"]:
+                    await self._cell(
+                        {"series": series, "window": window, "mid": mid, "remove": True}
+                    )
+            self.facts_table[mid] = WITHDRAWN
+            metrics.EVENTS.labels("facts", "removed").inc()
+            return
+        mid = env["message_id"]
+        if self.facts_table.get(mid) == WITHDRAWN:
+            return  # a replay of a message withdrawn since
+        cells = contributions(env)
+        for c in cells:
+            await self._cell(
+                {"series": c.series, "window": c.window, "mid": mid, "measures": c.measures}
+            )
+        self.facts_table[mid] = {"cells": [[c.series, c.window] for c in cells]}
+        metrics.EVENTS.labels("facts", "added").inc()
+
+    async def _cell(self, body: dict[str, Any]) -> None:
+        await self.cells_topic.send(key=body["series"].encode(), value=orjson.dumps(body))
+
+    # -- 9. aggregates and alerts ----------------------------------------------------------
+    async def _aggregate_agent(self, stream: Any) -> None:
+        async for events in stream.take_events(500, within=0.5):
+            delay = 1.0
+            while True:  # take_events acks the batch even if we raise: hold it instead
+                try:
+                    await self.aggregate_batch(stream, events)
+                    break
+                except Exception:
+                    log.exception("aggregate: batch failed; holding it, retry in %.0fs", delay)
+                    await asyncio.sleep(delay)
+                    delay = min(60.0, delay * 2)
+
+    async def aggregate_batch(self, stream: Any, events: list[Any]) -> None:
+        """Apply a batch of contributions; write the touched cells and any new alert."""
+        settings = self.p.settings
+        now = dt.datetime.now(tz=dt.UTC)
+        touched: dict[str, set[str]] = {}
+        event_of: dict[str, Any] = {}
+        for event in events:
+            stream._set_current_event(event)  # tables write to the event's partition
+            body = orjson.loads(event.message.value or b"{}")
+            series, window = body["series"], body["window"]
+            key = f"{series}|{window}"
+            members = dict(self.members_table.get(key) or {})
+            if body.get("remove"):
+                members.pop(body["mid"], None)
+            else:
+                members[body["mid"]] = body["measures"]
+            self.members_table[key] = members
+            touched.setdefault(series, set()).add(window)
+            event_of[series] = event
+        records: list[dict[str, Any]] = []
+        actions: list[BulkAction] = []
+        for series, windows in touched.items():
+            stream._set_current_event(event_of[series])
+            state = dict(
+                self.series_table.get(series) or {"windows": {}, "first": None, "alerted": []}
+            )
+            counts: dict[str, int] = dict(state["windows"])
+            cells: dict[str, dict[str, int]] = {}
+            for window in windows:
+                measures = total((self.members_table.get(f"{series}|{window}") or {}).values())
+                cells[window] = measures
+                if measures["messages"]:
+                    counts[window] = measures["messages"]
+                else:
+                    counts.pop(window, None)
+            granularity = series.partition("|")[0]
+            newest = max(counts, default=None)
+            for window in [w for w in counts if newest and expired(w, newest, granularity,
+                                                                   settings.synthesis_retention_days)]:  # fmt: skip
+                counts.pop(window)
+                self.members_table.pop(f"{series}|{window}", None)
+                cells.pop(window, None)
+                actions.append(
+                    BulkAction("delete", settings.synthesis_alias, cell_id(series, window))
+                )
+            first = min([w for w in (state["first"], *counts) if w], default=None)
+            alerted = list(state["alerted"])
+            for window, measures in sorted(cells.items()):
+                record = cell_record(series, window, measures, now)
+                if measures["messages"]:
+                    records.append(record)
+                    actions.append(BulkAction("index", settings.synthesis_alias, record["record_id"],
+                                              _doc(record)))  # fmt: skip
+                else:  # every contribution withdrawn
+                    actions.append(
+                        BulkAction("delete", settings.synthesis_alias, record["record_id"])
+                    )
+                if granularity != WEEK or first is None:
+                    continue
+                t = trend(counts, window, first)
+                aid = alert_id(series, window)
+                if t.alert:  # raised, or updated with the window's current numbers
+                    if window not in alerted:
+                        alerted.append(window)
+                        metrics.EVENTS.labels("aggregate", "alert").inc()
+                    alert = {**record, "record_id": aid, "kind": "ALERT",
+                             "z": t.z, "median": t.median, "mad": t.mad, "baseline": t.baseline,
+                             "reason": (f"{t.count} messages in the week of {window} on {record['dimension']} "
+                                        f"{record['value']}; previous {len(t.baseline)} weeks {t.baseline} "
+                                        f"(median {t.median:g}, MAD {t.mad:g}): robust z = {t.z:.1f}")}  # fmt: skip
+                    records.append(alert)
+                    actions.append(BulkAction("index", settings.synthesis_alias, aid, _doc(alert)))
+                elif window in alerted:  # withdrawals took the window back under the bar
+                    alerted.remove(window)
+                    actions.append(BulkAction("delete", settings.synthesis_alias, aid))
+                    metrics.EVENTS.labels("aggregate", "alert_retracted").inc()
+            self.series_table[series] = {"windows": counts, "first": first, "alerted": alerted}
+        stream._set_current_event(None)
+        failures = await bulk_write(self.p.es, actions)
+        for failure in failures:
+            if failure.status != 404:  # a cell already gone
+                log.error(
+                    "aggregate: %s %s failed: %s",
+                    failure.action.op,
+                    failure.action.doc_id,
+                    failure.reason,
+                )
+        for record in records:
+            await self.out_topic.send(
+                key=record["series"].encode(), value=self.codec.encode(record)
+            )
+        metrics.EVENTS.labels("aggregate", "cells").inc(len(records))
+
+
+def _doc(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "created_at": record["created_at"].isoformat()}

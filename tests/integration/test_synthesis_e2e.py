@@ -1,0 +1,141 @@
+"""Synthesis on the embedded stack: exact aggregates and trend alerts from a real worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter, defaultdict
+from typing import Any
+
+import pytest
+
+from pipeline.codec import SYNTHESIS, AvroCodec
+from pipeline.generate import GeneratorConfig, generate
+from pipeline.kafka.dlq import read_to_end
+from pipeline.kafka.publisher import Publisher
+from pipeline.settings import Settings
+from tests.integration.pipeline_helpers import (
+    Workers,
+    count,
+    expected_outcome,
+    isolated,
+    search_all,
+    settled,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+SURGE = 30
+
+
+def _when(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def _path(m: dict[str, Any]) -> str:
+    r = m["route"]
+    return ">".join(
+        [r["origin_country"], *r.get("transit_countries", []), r["destination_country"]]
+    )
+
+
+def _surge(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, str]:
+    """SURGE new reports of incidents in one week on a route known for months before it."""
+    last = max(_when(m["event_time"]) for m in messages if m.get("event_time"))
+    monday = (last - dt.timedelta(days=last.weekday())).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
+    early = [m for m in messages if m["action"] == "CREATE" and m.get("event_time")
+             and m.get("route", {}).get("destination_country")
+             and _when(m["event_time"]) < monday - dt.timedelta(weeks=12)]  # fmt: skip
+    route, _ = Counter(_path(m) for m in early).most_common(1)[0]
+    model = next(m for m in early if _path(m) == route)
+    clones = []
+    for i in range(SURGE):
+        when = monday + dt.timedelta(hours=i)
+        clones.append({**model, "message_id": str(uuid.uuid4()), "event_time": when.isoformat(),
+                       "created_at": max(_when(model["created_at"]), when + dt.timedelta(hours=1)).isoformat()})  # fmt: skip
+    return clones, route, monday.date().isoformat()
+
+
+@pytest.fixture(scope="module")
+def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """500 messages with re-sends, updates and withdrawals, then a surge on one route."""
+    tmp = tmp_path_factory.mktemp("synthesis")
+    cfg = isolated(stack, tmp)
+    data = generate(GeneratorConfig(count=500, seed=81, resend_share=0.05, update_share=0.05,
+                                    withdraw_share=0.05))  # fmt: skip
+    clones, route, week = _surge(data.messages)
+    messages = data.messages + clones
+    expected = expected_outcome(messages, dt.datetime.now(tz=dt.UTC))
+    workers = Workers(cfg, tmp)
+    try:
+        workers.start("w1")
+        with Publisher(cfg) as publisher:
+            for m in messages:
+                publisher.publish_json(m)
+        wait_for(lambda: count(cfg) >= expected.live_count, 300, "every message indexed")
+        settled(cfg)
+        docs = search_all(cfg, cfg.index_alias)
+        synthesis = search_all(cfg, cfg.synthesis_alias)
+        codec = AvroCodec(SYNTHESIS)
+        records = [codec.decode(m.value()) for m in read_to_end(cfg, cfg.topic_synthesis)]
+        return data, docs, synthesis, records, route, week
+    finally:
+        workers.stop_all()
+
+
+def _recompute(docs: list[dict[str, Any]], dimension: str) -> dict[tuple[str, str], Counter[str]]:
+    """Weekly cells recomputed from the message index, independently of the pipeline's code."""
+    cells: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for d in docs:
+        day = _when(d.get("event_time") or d["created_at"]).date()
+        week = (day - dt.timedelta(days=day.weekday())).isoformat()
+        values = {"route": [d["route"].get("path")], "region": [d.get("incident_sub_region")],
+                  "all": ["all"]}[dimension]  # fmt: skip
+        for value in filter(None, values):
+            c = cells[(value, week)]
+            c["messages"] += 1
+            for k in ("persons", "victims", "minors", "dead", "missing"):
+                c[k] += d["counts"][k]
+            for p in d["persons"]:
+                c[f"role:{p['role']}"] += 1
+    return cells
+
+
+@pytest.mark.parametrize("dimension", ["route", "region", "all"])
+def test_counts_equal_a_recomputation_from_the_index(run, dimension: str) -> None:  # type: ignore[no-untyped-def]
+    data, docs, synthesis, _, _, _ = run
+    assert data.kinds["withdraw"] > 0 and data.kinds["update"] > 0 and data.kinds["resend"] > 0
+    mine = {(s["value"], s["window_start"][:10]): Counter({k: v for k, v in s["measures"].items() if v})
+            for s in synthesis
+            if s["kind"] == "CELL" and s["granularity"] == "week" and s["dimension"] == dimension}  # fmt: skip
+    expected = {
+        k: Counter({m: n for m, n in v.items() if n})
+        for k, v in _recompute(docs, dimension).items()
+    }
+    assert set(mine) == set(expected)
+    wrong = {
+        k: (mine[k], expected[k])
+        for k in expected
+        if {m: mine[k][m] for m in expected[k]} != expected[k]
+    }
+    assert not wrong
+    assert sum(c["messages"] for c in mine.values()) == len(docs)
+
+
+def test_a_surge_on_one_route_alerts_and_steady_routes_do_not(run) -> None:  # type: ignore[no-untyped-def]
+    _, _, synthesis, records, route, week = run
+    alerts = [s for s in synthesis if s["kind"] == "ALERT" and s["dimension"] == "route"]
+    assert [(a["value"], a["window_start"][:10]) for a in alerts] == [(route, week)]
+    alert = alerts[0]
+    cell = next(s for s in synthesis if s["kind"] == "CELL" and s["series"] == alert["series"]
+                and s["window_start"] == alert["window_start"])  # fmt: skip
+    # The alert carries the window's final numbers, not those of the batch that crossed the bar.
+    assert alert["measures"] == cell["measures"] and alert["measures"]["messages"] >= SURGE
+    assert alert["z"] >= 3.5 and len(alert["baseline"]) == 8
+    assert str(alert["measures"]["messages"]) in alert["reason"]
+    # The synthesis topic carries it too; its latest version has the same numbers.
+    latest = [r for r in records if r["kind"] == "ALERT" and r["record_id"] == alert["record_id"]]
+    assert latest and latest[-1]["measures"] == alert["measures"]

@@ -1,0 +1,101 @@
+"""Synthesis rules: windows, what a message adds, and the trend signal (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.core.synthesis import (
+    BASELINE_WINDOWS,
+    DAY,
+    MIN_ALERT_COUNT,
+    WEEK,
+    contributions,
+    expired,
+    measures_of,
+    series_of,
+    total,
+    trend,
+    window_end,
+    window_start,
+)
+
+DOC = {
+    "message_id": "m1",
+    "created_at": "2026-03-20T10:00:00Z",
+    "event_time": "2026-03-18T23:30:00-02:00",  # 19 March in UTC
+    "route": {"path": "SYR>TUR>GRC"},
+    "incident_sub_region": "Southern Europe",
+    "incident": {
+        "incident_type": "TRAFFICKING",
+        "exploitation_types": ["FORCED_LABOUR", "FORCED_LABOUR"],
+    },
+    "counts": {
+        "persons": 3,
+        "victims": 2,
+        "minors": 1,
+        "dead": 0,
+        "missing": 1,
+        "suspicious_documents": 1,
+    },
+    "persons": [{"role": "VICTIM"}, {"role": "VICTIM"}, {"role": "TRAFFICKER"}],
+}
+
+
+@given(st.dates(dt.date(2000, 1, 1), dt.date(2100, 1, 1)))
+def test_a_day_lies_in_exactly_one_week_starting_on_monday(day: dt.date) -> None:
+    start = window_start(day, WEEK)
+    assert start.weekday() == 0 and start <= day < window_end(start, WEEK)
+    assert window_start(day, DAY) == day and window_end(day, DAY) == day + dt.timedelta(days=1)
+
+
+def test_a_message_counts_once_per_granularity_and_dimension() -> None:
+    cells = contributions(DOC)
+    assert {c.window for c in cells} == {"2026-03-19", "2026-03-16"}  # the UTC day; its Monday
+    assert sorted(series_of(DOC)) == sorted([
+        "all:all", "route:SYR>TUR>GRC", "region:Southern Europe", "incident_type:TRAFFICKING",
+        "exploitation:FORCED_LABOUR",
+    ])  # fmt: skip
+    assert len(cells) == 2 * 5
+    m = measures_of(DOC)
+    assert m == {"messages": 1, "persons": 3, "victims": 2, "minors": 1, "dead": 0, "missing": 1,
+                 "fraudulent_documents": 1, "role:VICTIM": 2, "role:TRAFFICKER": 1}  # fmt: skip
+
+
+def test_totals_add_up_and_keep_every_measure() -> None:
+    t = total([measures_of(DOC), measures_of(DOC)])
+    assert t["messages"] == 2 and t["role:VICTIM"] == 4 and t["dead"] == 0
+
+
+def _weeks(counts: list[int], start: str = "2026-01-05") -> dict[str, int]:
+    first = dt.date.fromisoformat(start)
+    return {(first + dt.timedelta(weeks=i)).isoformat(): c for i, c in enumerate(counts) if c}
+
+
+def test_a_surge_on_a_known_series_alerts_with_its_numbers() -> None:
+    series = _weeks([1, 2, 1, 0, 2, 1, 1, 2, 30])
+    t = trend(series, "2026-03-02", first_seen="2026-01-05")
+    assert t.alert and t.count == 30 and t.baseline == [1, 2, 1, 0, 2, 1, 1, 2] and t.z > 10
+
+
+def test_no_alert_on_a_steady_series_a_new_one_or_a_small_count() -> None:
+    steady = _weeks([6, 7, 5, 6, 8, 6, 7, 6, 8])
+    assert not trend(steady, "2026-03-02", "2026-01-05").alert
+    new = _weeks([0] * BASELINE_WINDOWS + [30])  # its history may not have arrived yet
+    assert not trend(new, "2026-03-02", "2026-03-02").alert
+    small = _weeks([0] * BASELINE_WINDOWS + [MIN_ALERT_COUNT - 1])
+    assert not trend(small, "2026-03-02", "2025-01-06").alert
+
+
+@given(st.lists(st.integers(0, 50), min_size=BASELINE_WINDOWS + 1, max_size=BASELINE_WINDOWS + 1))
+def test_an_alert_needs_a_count_above_every_robust_bound(counts: list[int]) -> None:
+    t = trend(_weeks(counts), "2026-03-02", "2025-01-06")
+    if t.alert:
+        assert t.count >= MIN_ALERT_COUNT and t.count > t.median and t.z >= 3.5
+
+
+def test_windows_expire_counted_back_from_the_newest() -> None:
+    assert expired("2024-01-01", "2026-03-02", WEEK, 730)
+    assert not expired("2025-01-06", "2026-03-02", WEEK, 730)

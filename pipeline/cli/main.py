@@ -10,6 +10,7 @@ from pipeline.cli import generate as generate_cmd
 from pipeline.cli import inbox as inbox_cmd
 from pipeline.cli import ops, replay, schemas, stack, topics
 from pipeline.cli import publish as publish_cmd
+from pipeline.cli import report as report_cmd
 from pipeline.cli import run as run_cmd
 from pipeline.cli import search as search_cmd
 from pipeline.cli import worker as worker_cmd
@@ -33,6 +34,7 @@ app.command("stats")(ops.stats)
 app.command("inbox")(inbox_cmd.inbox)
 app.command("acks")(acks_cmd.acks)
 app.command("network")(inbox_cmd.network)
+app.command("report")(report_cmd.report)
 app.add_typer(ops.dlq_app, name="dlq")
 app.add_typer(replay.app, name="replay")
 

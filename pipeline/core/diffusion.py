@@ -121,3 +121,27 @@ def minimise(
     out = {k: v for k, v in doc.items() if k not in ("handling", "kafka", "processing")}
     out["links"] = links
     return out
+
+
+# Bulletins (synthesis products): what a recipient's bulletin may be built from.
+COUNTS = "COUNTS"  # counted in aggregate figures only, never listed or described
+
+
+def bulletin_level(doc: dict[str, Any], recipient: str) -> str | None:
+    """How a message may enter a bulletin for ``recipient``: ``FULL``, ``COUNTS`` or not at all.
+
+    The same restrictions as single notices: the GS and the source itself see everything;
+    the denylist and a non-empty allowlist exclude NCBs; ``H2`` excludes every other NCB
+    (no onward dissemination without permission, even as a count); a minor's message
+    counts in the figures but is never listed (e.g. in a network).
+    """
+    if recipient in (GS, doc.get("source_ncb")):
+        return FULL
+    handling = doc.get("handling") or {}
+    deny = set(handling.get("dissemination_denylist") or [])
+    allow = set(handling.get("dissemination_allowlist") or [])
+    if recipient in deny or (allow and recipient not in allow):
+        return None
+    if "H2" in (handling.get("handling_codes") or []):
+        return None
+    return COUNTS if has_minor(doc) else FULL

@@ -51,6 +51,11 @@ def _reference_points() -> dict[str, tuple[float, float]]:
     return out
 
 
+def reference_points() -> dict[str, tuple[float, float]]:
+    """(lat, lon) reference point of every country that has one, by alpha-3."""
+    return dict(_reference_points())
+
+
 @cache
 def country_info(alpha3: str) -> CountryInfo:
     """Facts about an alpha-3 code (validated upstream)."""

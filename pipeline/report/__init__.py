@@ -1,0 +1,1 @@
+"""Analytical bulletins for the NCBs: fetch the figures' messages, render them as HTML."""

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import subprocess
+import sys
 import uuid
 from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +18,7 @@ import pytest
 from pipeline.codec import SYNTHESIS, AvroCodec
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.dlq import read_to_end
+from pipeline.kafka.inbox import read_inbox
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
 from tests.integration.pipeline_helpers import (
@@ -22,11 +29,28 @@ from tests.integration.pipeline_helpers import (
     search_all,
     settled,
     wait_for,
+    worker_env,
 )
 
 pytestmark = pytest.mark.integration
 
 SURGE = 30
+HIDDEN_ROUTE = {"origin_country": "NPL", "transit_countries": ["QAT"], "destination_country": "ITA"}
+HIDDEN = 6  # messages on that route, each denying FRA
+
+
+@dataclass
+class Run:
+    """What one worker made of the data set."""
+
+    cfg: Settings
+    tmp: Path
+    data: Any
+    docs: list[dict[str, Any]]
+    synthesis: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    route: str
+    week: str
 
 
 def _when(text: str) -> dt.datetime:
@@ -59,15 +83,28 @@ def _surge(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str, s
     return clones, route, monday.date().isoformat()
 
 
+def _hidden(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """HIDDEN reports on a route nobody else reports, one per week, that FRA may not see."""
+    model = next(m for m in messages if m["action"] == "CREATE" and m.get("event_time"))
+    start = _when(model["event_time"])
+    return [{**model, "message_id": str(uuid.uuid4()), "route": {**model["route"], **HIDDEN_ROUTE},
+             "event_time": (start + dt.timedelta(weeks=i)).isoformat(),
+             "created_at": (max(start + dt.timedelta(weeks=i), _when(model["created_at"]))
+                            + dt.timedelta(hours=1)).isoformat(),
+             "handling": {**model["handling"], "handling_codes": ["H1"], "dissemination_allowlist": [],
+                          "dissemination_denylist": ["FRA"]}}
+            for i in range(HIDDEN)]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Run:
     """500 messages with re-sends, updates and withdrawals, then a surge on one route."""
     tmp = tmp_path_factory.mktemp("synthesis")
     cfg = isolated(stack, tmp)
     data = generate(GeneratorConfig(count=500, seed=81, resend_share=0.05, update_share=0.05,
                                     withdraw_share=0.05))  # fmt: skip
     clones, route, week = _surge(data.messages)
-    messages = data.messages + clones
+    messages = data.messages + clones + _hidden(data.messages)
     expected = expected_outcome(messages, dt.datetime.now(tz=dt.UTC))
     workers = Workers(cfg, tmp)
     try:
@@ -81,7 +118,7 @@ def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ign
         synthesis = search_all(cfg, cfg.synthesis_alias)
         codec = AvroCodec(SYNTHESIS)
         records = [codec.decode(m.value()) for m in read_to_end(cfg, cfg.topic_synthesis)]
-        return data, docs, synthesis, records, route, week
+        return Run(cfg, tmp, data, docs, synthesis, records, route, week)
     finally:
         workers.stop_all()
 
@@ -105,8 +142,8 @@ def _recompute(docs: list[dict[str, Any]], dimension: str) -> dict[tuple[str, st
 
 
 @pytest.mark.parametrize("dimension", ["route", "region", "all"])
-def test_counts_equal_a_recomputation_from_the_index(run, dimension: str) -> None:  # type: ignore[no-untyped-def]
-    data, docs, synthesis, _, _, _ = run
+def test_counts_equal_a_recomputation_from_the_index(run: Run, dimension: str) -> None:
+    data, docs, synthesis = run.data, run.docs, run.synthesis
     assert data.kinds["withdraw"] > 0 and data.kinds["update"] > 0 and data.kinds["resend"] > 0
     mine = {(s["value"], s["window_start"][:10]): Counter({k: v for k, v in s["measures"].items() if v})
             for s in synthesis
@@ -125,8 +162,8 @@ def test_counts_equal_a_recomputation_from_the_index(run, dimension: str) -> Non
     assert sum(c["messages"] for c in mine.values()) == len(docs)
 
 
-def test_a_surge_on_one_route_alerts_and_steady_routes_do_not(run) -> None:  # type: ignore[no-untyped-def]
-    _, _, synthesis, records, route, week = run
+def test_a_surge_on_one_route_alerts_and_steady_routes_do_not(run: Run) -> None:
+    synthesis, records, route, week = run.synthesis, run.records, run.route, run.week
     alerts = [s for s in synthesis if s["kind"] == "ALERT" and s["dimension"] == "route"]
     assert [(a["value"], a["window_start"][:10]) for a in alerts] == [(route, week)]
     alert = alerts[0]
@@ -139,3 +176,57 @@ def test_a_surge_on_one_route_alerts_and_steady_routes_do_not(run) -> None:  # t
     # The synthesis topic carries it too; its latest version has the same numbers.
     latest = [r for r in records if r["kind"] == "ALERT" and r["record_id"] == alert["record_id"]]
     assert latest and latest[-1]["measures"] == alert["measures"]
+
+
+def _visible_to(ncb: str) -> dict[str, Any]:
+    """The source restrictions as a search query, written independently of the policy module."""
+    hidden = [
+        {"term": {"handling.dissemination_denylist": ncb}},
+        {"term": {"handling.handling_codes": "H2"}},
+        {"bool": {"filter": [{"exists": {"field": "handling.dissemination_allowlist"}}],
+                  "must_not": [{"term": {"handling.dissemination_allowlist": ncb}}]}},
+    ]  # fmt: skip
+    return {"bool": {"should": [{"term": {"source_ncb": ncb}}, {"bool": {"must_not": hidden}}],
+                     "minimum_should_match": 1}}  # fmt: skip
+
+
+def _report(run: Run, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline.cli.main", "report", *args],
+                          env=worker_env(run.cfg), capture_output=True, text=True, timeout=300,
+                          check=True, cwd=run.tmp)  # fmt: skip
+
+
+def test_bulletin_figures_equal_the_index_and_restricted_messages_leave_no_trace(run: Run) -> None:
+    hidden_path = "NPL>QAT>ITA"
+    for ncb in ("FRA", "ITA"):
+        figures = json.loads(_report(run, "--for", ncb, "--json").stdout)
+        visible = search_all(run.cfg, run.cfg.index_alias, _visible_to(ncb))
+        assert 0 < len(visible) < len(run.docs)
+        head = figures["headline"]
+        assert head["messages"] == len(visible) == figures["messages_used"]
+        for key in ("persons", "victims", "minors", "dead", "missing"):
+            assert head[key] == sum(d["counts"][key] for d in visible), key
+        by_route = Counter(d["route"]["path"] for d in visible)
+        for r in figures["routes"]:
+            assert r["messages"] == by_route[r["path"]] >= 5
+        top = by_route.most_common(1)[0][1]
+        assert figures["routes"][0]["messages"] == top  # the busiest visible route leads
+        if ncb == "FRA":  # denied: not counted, not named anywhere in the figures
+            assert by_route[hidden_path] == 0 and hidden_path not in json.dumps(figures)
+        else:  # allowed: counted in the figures checked above
+            assert by_route[hidden_path] == HIDDEN
+
+
+def test_bulletin_page_and_its_diffusion_to_the_recipient(run: Run) -> None:
+    out = run.tmp / "bulletin-ITA.html"
+    _report(run, "--for", "ITA", "--out", str(out), "--diffuse")
+    page = out.read_text(encoding="utf-8")
+    figures = json.loads(_report(run, "--for", "ITA", "--json").stdout)
+    assert f"Built from {figures['messages_used']:,} messages" in page and "<h2>Alerts</h2>" in page
+    bulletin_id = re.search(r'name="hst-bulletin-id" content="([0-9a-f]+)"', page)
+    assert bulletin_id
+    notices = [n for n in read_inbox(run.cfg, "ITA", timeout=30.0) if n["kind"] == "SYNTHESIS"]
+    assert [n["source_message_id"] for n in notices] == [bulletin_id.group(1)]
+    assert json.loads(notices[0]["content_json"])["scope"]["recipient"] == "ITA"
+    # Nobody else received it.
+    assert not [n for n in read_inbox(run.cfg, "FRA", timeout=30.0) if n["kind"] == "SYNTHESIS"]

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     search_timeout: float = Field(
         30.0, gt=0, description="Seconds before a search request times out (then retried)."
     )
+    kibana_url: str = Field(
+        "http://127.0.0.1:5601", description="Kibana URL for `hst kibana import`."
+    )
+    kibana_username: str | None = Field(None, description="Kibana user; default: the search user.")
+    kibana_password: SecretStr | None = None
+    kibana_api_key: SecretStr | None = None
+    kibana_ca_certs: Path | None = Field(
+        None, description="CA of Kibana's TLS; default: the search CA."
+    )
     index_alias: str = "hst-messages"
     links_alias: str = "hst-links"
     synthesis_alias: str = Field(
@@ -88,6 +97,16 @@ class Settings(BaseSettings):
         730,
         ge=7,
         description="Windows older than this, counted back from a series' newest, are dropped.",
+    )
+    web_bind: str = Field(
+        "127.0.0.1",
+        description="Address of the worker's /health, /ready and /metrics endpoint (0.0.0.0 in a container).",
+    )
+    acks_enabled: bool = Field(
+        True, description="Publish acknowledgements to the sending gateways (hst.acks)."
+    )
+    synthesis_enabled: bool = Field(
+        True, description="Run the synthesis agents (aggregates and trend alerts)."
     )
     watchlist_dir: Path | None = Field(
         None, description="Directory of watch lists (*.csv, *.json), reloaded when they change."

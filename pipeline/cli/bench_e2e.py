@@ -20,7 +20,7 @@ from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.publisher import Publisher
 from pipeline.search.client import sync_client
-from pipeline.search.index import ensure_index
+from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
 from pipeline.settings import Settings
 from pipeline.stack.process import stop_process
 from pipeline.stack.servers import free_port
@@ -50,19 +50,45 @@ def bulk_ceiling(cfg: Settings, docs: list[dict[str, Any]], batch: int, runs: in
     return rates
 
 
+def bench_settings(stack: Settings, **features: bool) -> Settings:
+    """Private topics, indices and consumer group of one benchmark worker."""
+    uid = uuid.uuid4().hex[:6]
+    cfg = stack.model_copy(update={
+        "topic_inbound": f"bench.{uid}.inbound", "topic_dlq": f"bench.{uid}.dlq",
+        "topic_enriched": f"bench.{uid}.enriched", "topic_diffusion": f"bench.{uid}.diffusion",
+        "topic_acks": f"bench.{uid}.acks", "topic_synthesis": f"bench.{uid}.synthesis",
+        "index_alias": f"hst-bench-{uid}", "links_alias": f"hst-links-bench-{uid}",
+        "synthesis_alias": f"hst-synthesis-bench-{uid}", "app_id": f"hst-bench-{uid}", **features,
+    })  # fmt: skip
+    ensure_topics(cfg)
+    es = sync_client(cfg)
+    ensure_index(es, cfg.index_alias)
+    ensure_links_index(es, cfg.links_alias)
+    ensure_synthesis_index(es, cfg.synthesis_alias)
+    return cfg
+
+
+def sustained(cfg: Settings, records: list[dict[str, Any]], live: int, base: int = 0) -> float:
+    """Seconds from publishing a backlog at once until ``live`` more documents are searchable."""
+    started = time.perf_counter()
+    with Publisher(cfg) as publisher:
+        for r in records:
+            publisher.publish(r)
+    while _count(cfg) - base < live:
+        if time.perf_counter() - started > 1800:
+            msg = "end-to-end run did not finish in 30 minutes"
+            raise RuntimeError(msg)
+        time.sleep(0.2)
+    return time.perf_counter() - started
+
+
 def run_e2e(
     stack: Settings, console: Console, messages: int, batch: int, latency_rate: float = 50.0
 ) -> None:
-    """Sustained throughput and latency through a real worker process."""
-    uid = uuid.uuid4().hex[:6]
-    cfg = stack.model_copy(update={"topic_inbound": f"bench.{uid}.inbound", "topic_dlq": f"bench.{uid}.dlq",
-                                   "topic_enriched": f"bench.{uid}.enriched", "index_alias": f"hst-bench-{uid}",
-                                   "app_id": f"hst-bench-{uid}"})  # fmt: skip
-    ensure_topics(cfg)
-    ensure_index(sync_client(cfg), cfg.index_alias)
+    """Sustained throughput and latency through a real worker process, with and without acks and synthesis."""
+    cfg = bench_settings(stack)
     data = generate(GeneratorConfig(count=messages, seed=77))
-    publisher = Publisher(cfg)
-    validator = publisher.validator
+    validator = Publisher(cfg).validator
     now = dt.datetime.now(tz=dt.UTC)
     live = live_messages(
         [to_json(validator.validate(m, now=now)) for m in data.messages], content_hash
@@ -75,7 +101,9 @@ def run_e2e(
     ceiling = bulk_ceiling(cfg, docs, batch, runs=3)
 
     port = free_port()
-    worker = start_worker(cfg.data_dir, f"bench-{uid}", port, env=cfg.to_env(), batch_size=batch)
+    worker = start_worker(
+        cfg.data_dir, f"bench-{cfg.app_id}", port, env=cfg.to_env(), batch_size=batch
+    )
     try:
         time.sleep(8)  # the worker joins the group
         # 1. Latency at a fixed offered load, on a quiet system (before the saturating run).
@@ -95,24 +123,28 @@ def run_e2e(
                 paced.publish(r)
         latencies = _latencies(cfg, {r["message_id"] for r in extra_records})
         # 2. Sustained throughput: a backlog published at once, until all of it is searchable.
-        base = _count(cfg)
         records = [validator.validate(m, now=dt.datetime.now(tz=dt.UTC)) for m in data.messages]
         console.print(
             f"end to end: publishing {len(records):,} messages, waiting until {len(live):,} are searchable..."
         )
-        started = time.perf_counter()
-        with publisher:
-            for r in records:
-                publisher.publish(r)
-        while _count(cfg) - base < len(live):
-            if time.perf_counter() - started > 1800:
-                msg = "end-to-end run did not finish in 30 minutes"
-                raise RuntimeError(msg)
-            time.sleep(0.2)
-        elapsed = time.perf_counter() - started
+        elapsed = sustained(cfg, records, len(live), base=_count(cfg))
         e2e_docs = len(live) / elapsed
         e2e_msgs = len(records) / elapsed
         bulk = scrape_worker(port, timeout=5)
+    finally:
+        stop_process(worker.pidfile, timeout=30)
+
+    # 3. The same backlog through a worker without acknowledgements and synthesis.
+    bare = bench_settings(stack, acks_enabled=False, synthesis_enabled=False)
+    port = free_port()
+    worker = start_worker(
+        bare.data_dir, f"bench-{bare.app_id}", port, env=bare.to_env(), batch_size=batch
+    )
+    try:
+        time.sleep(8)
+        console.print("end to end without acknowledgements and synthesis: the same backlog...")
+        records = [validator.validate(m, now=dt.datetime.now(tz=dt.UTC)) for m in data.messages]
+        bare_docs = len(live) / sustained(bare, records, len(live))
     finally:
         stop_process(worker.pidfile, timeout=30)
 
@@ -127,6 +159,8 @@ def run_e2e(
     table.add_row("end to end sustained (searchable docs/s)", f"{e2e_docs:,.0f}")
     table.add_row("end to end sustained (consumed msgs/s)", f"{e2e_msgs:,.0f}")
     table.add_row("end to end / ceiling", f"{e2e_docs / med_ceiling:.0%}")
+    table.add_row("without acks and synthesis (searchable docs/s)", f"{bare_docs:,.0f}")
+    table.add_row("cost of acks and synthesis", f"{1 - e2e_docs / bare_docs:.0%} of throughput")
     if bulk:
         table.add_row(
             "worker: bulk requests / avg docs per bulk",

@@ -13,10 +13,13 @@ def worker(
     name: str = typer.Option(
         "worker-1",
         "--name",
-        help="Worker name: its RocksDB state lives in <data_dir>/workers/<name>.",
+        envvar="HST_WORKER_NAME",
+        help="Worker name: its RocksDB state lives in <data_dir>/workers/<name> (a StatefulSet passes the pod name).",
     ),
     web_port: int = typer.Option(
-        6066, "--web-port", help="Port of the health and /metrics endpoint (127.0.0.1)."
+        6066,
+        "--web-port",
+        help="Port of the /health, /ready and /metrics endpoint (address: HST_WEB_BIND).",
     ),
     loglevel: str = typer.Option("info", "--loglevel", help="debug, info, warning or error."),
     batch_size: int = typer.Option(

@@ -54,7 +54,10 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
                 f"{settings.app_id}-{table}-changelog",
                 partitions,
                 rf,
-                {"cleanup.policy": "compact"},
+                {
+                    "cleanup.policy": "compact",
+                    **{k: v for k, v in base.items() if k != "retention.ms"},
+                },
             )
             for table, partitions in changelog_tables(settings)
         ),

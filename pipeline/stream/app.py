@@ -134,9 +134,9 @@ class Pipeline:
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
             web_enabled=True,
-            web_bind="127.0.0.1",
+            web_bind=settings.web_bind,
             web_port=web_port,
-            web_host="127.0.0.1",
+            web_host=settings.web_bind,
             table_standby_replicas=0,
             # Batch forwarded records: one produce request per record cost the worker and the
             # broker a fifth more CPU per message (measured: 7.5 -> 6.2 and 3.2 -> 2.5 ms).
@@ -161,7 +161,7 @@ class Pipeline:
         self.app.agent(self.content_topic, name="dedupe", concurrency=1)(self._dedupe_agent)
         self.app.agent(self.lineage_topic, name="index", concurrency=1)(self._index_agent)
         self.crossmatch = CrossMatch(self)
-        self.synthesis = Synthesis(self)
+        self.synthesis = Synthesis(self) if settings.synthesis_enabled else None
         self._register_views()
 
     def _raw_topic(self, name: str) -> Any:
@@ -172,6 +172,8 @@ class Pipeline:
     # -- web -------------------------------------------------------------------------------
     def _register_views(self) -> None:
         worker_name = self.worker_name
+
+        metrics.SEARCH_UP.set(1)  # the worker command checked the index before starting
 
         # Faust calls a function view as ``view.get(request)``: plain functions, not methods.
         @self.app.page("/metrics")
@@ -184,6 +186,12 @@ class Pipeline:
         async def health_view(view: Any, request: Any) -> Any:
             return view.json({"status": "ok", "worker": worker_name,
                               "search_up": bool(metrics.SEARCH_UP._value.get())})  # fmt: skip
+
+        # Readiness: a worker whose search server is down holds its batches (backpressure).
+        @self.app.page("/ready")
+        async def ready_view(view: Any, request: Any) -> Any:
+            up = bool(metrics.SEARCH_UP._value.get())
+            return view.json({"ready": up, "worker": worker_name}, status=200 if up else 503)
 
     # -- dead letters ----------------------------------------------------------------------
     async def dead_letter(self, letter: DeadLetter) -> None:
@@ -217,6 +225,8 @@ class Pipeline:
     # -- acknowledgements ------------------------------------------------------------------
     async def ack(self, state: str, ncb: str, record: tuple[str, int, int], **fields: Any) -> None:
         """Send one acknowledgement to the gateway of ``ncb`` (durable before the commit)."""
+        if not self.settings.acks_enabled:
+            return
         datum = make_ack(state, ncb, record, utc_now(), **fields)
         await self.acks.send(key=ncb.encode(), value=self.ack_codec.encode(datum))
         metrics.ACKS.labels(state).inc()
@@ -436,7 +446,8 @@ class Pipeline:
         for action in actions:  # withdrawn or superseded: tell whoever received it
             if action.op == "delete" and action.doc_id not in failed_ids:
                 await self.crossmatch.withdrawn(action.doc_id)
-                await self.synthesis.withdrawn(action.doc_id)
+                if self.synthesis is not None:
+                    await self.synthesis.withdrawn(action.doc_id)
         acked_at = _ms(utc_now())  # the documents are searchable from here (latency measurement)
         for action in actions:
             if action.op == "index" and action.doc_id not in failed_ids and action.doc is not None:

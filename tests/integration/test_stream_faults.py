@@ -16,6 +16,8 @@ import datetime as dt
 import os
 import signal
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,15 @@ def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
         workers.stop_all()
 
 
+def _ready(port: int) -> int:
+    """Status of the worker's readiness probe."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
 def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> None:
     cfg = isolated(stack, tmp_path)
     worker_cfg = cfg.model_copy(
@@ -88,13 +99,17 @@ def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> N
         w1 = workers.start("w1")
         publish_all(cfg, data.messages)
         wait_for(lambda: count(cfg) >= 300, 120, "indexing to start")
+        assert _ready(w1.web_port) == 200
         os.kill(osmem_pid, signal.SIGSTOP)
         try:
             time.sleep(20)
+            # A probe takes the worker out of service while it holds its batches.
+            assert _ready(w1.web_port) == 503
         finally:
             os.kill(osmem_pid, signal.SIGCONT)
         assert w1.proc.poll() is None, "the worker died while search was unavailable"
         settle_and_check(cfg, expected, timeout=300)
+        assert _ready(w1.web_port) == 200
         log = w1.log.read_text(errors="replace")
         assert "search unavailable" in log, "the outage was not noticed: the test proved nothing"
     finally:

@@ -6,8 +6,10 @@ import typer
 
 from pipeline.cli import acks as acks_cmd
 from pipeline.cli import bench as bench_cmd
+from pipeline.cli import certs as certs_cmd
 from pipeline.cli import generate as generate_cmd
 from pipeline.cli import inbox as inbox_cmd
+from pipeline.cli import kibana as kibana_cmd
 from pipeline.cli import ops, replay, schemas, stack, topics
 from pipeline.cli import publish as publish_cmd
 from pipeline.cli import report as report_cmd
@@ -22,6 +24,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(stack.app, name="stack")
+app.add_typer(certs_cmd.app, name="certs")
+app.add_typer(kibana_cmd.app, name="kibana")
+app.command("setup")(kibana_cmd.setup)
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(topics.app, name="topics")
 app.command("publish")(publish_cmd.publish)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.core.synthesis import MEASURES
+
 KW = {"type": "keyword"}
 DATE = {"type": "date"}
 INT = {"type": "integer"}
@@ -248,7 +250,11 @@ SYNTHESIS_MAPPINGS: dict[str, Any] = {
         "window_start": DATE,
         "window_end": DATE,
         # Every measure is a long; roles appear as role:<ROLE> (mapped by the dynamic template).
-        "measures": {"type": "object", "dynamic": True},
+        "measures": {
+            "type": "object",
+            "dynamic": True,
+            "properties": {m: {"type": "long"} for m in MEASURES},
+        },
         "z": {"type": "double"},
         "median": {"type": "double"},
         "mad": {"type": "double"},

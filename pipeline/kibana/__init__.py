@@ -1,0 +1,1 @@
+"""Kibana: the analysts' saved objects and their import."""

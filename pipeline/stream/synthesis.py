@@ -105,26 +105,25 @@ class Synthesis:
             mid = env["withdrawn"]
             old = self.facts_table.get(mid)
             if isinstance(old, dict):
-                for series, window in old["cells"]:
-                    await self._cell(
-                        {"series": series, "window": window, "mid": mid, "remove": True}
-                    )
+                for dim, cells in _by_dimension(old["cells"]).items():
+                    await self._cell({"dim": dim, "cells": cells, "mid": mid, "remove": True})
             self.facts_table[mid] = WITHDRAWN
             metrics.EVENTS.labels("facts", "removed").inc()
             return
         mid = env["message_id"]
         if self.facts_table.get(mid) == WITHDRAWN:
             return  # a replay of a message withdrawn since
-        cells = contributions(env)
-        for c in cells:
-            await self._cell(
-                {"series": c.series, "window": c.window, "mid": mid, "measures": c.measures}
-            )
-        self.facts_table[mid] = {"cells": [[c.series, c.window] for c in cells]}
+        contributed = contributions(env)
+        cells = [[c.series, c.window] for c in contributed]
+        if contributed:  # one record per dimension: its day and week cells share a partition
+            measures = contributed[0].measures
+            for dim, dim_cells in _by_dimension(cells).items():
+                await self._cell({"dim": dim, "cells": dim_cells, "mid": mid, "measures": measures})
+        self.facts_table[mid] = {"cells": cells}
         metrics.EVENTS.labels("facts", "added").inc()
 
     async def _cell(self, body: dict[str, Any]) -> None:
-        await self.cells_topic.send(key=body["series"].encode(), value=orjson.dumps(body))
+        await self.cells_topic.send(key=body["dim"].encode(), value=orjson.dumps(body))
 
     # -- 9. aggregates and alerts ----------------------------------------------------------
     async def _aggregate_agent(self, stream: Any) -> None:
@@ -145,19 +144,28 @@ class Synthesis:
         now = dt.datetime.now(tz=dt.UTC)
         touched: dict[str, set[str]] = {}
         event_of: dict[str, Any] = {}
+        # Each cell's members are read once and written once per batch: a busy cell (the
+        # week of "all") holds hundreds of messages, and every write goes to the changelog.
+        members_of: dict[str, dict[str, Any]] = {}
+        event_of_key: dict[str, Any] = {}
         for event in events:
-            stream._set_current_event(event)  # tables write to the event's partition
             body = orjson.loads(event.message.value or b"{}")
-            series, window = body["series"], body["window"]
-            key = f"{series}|{window}"
-            members = dict(self.members_table.get(key) or {})
-            if body.get("remove"):
-                members.pop(body["mid"], None)
-            else:
-                members[body["mid"]] = body["measures"]
+            body_cells = body.get("cells") or [[body["series"], body["window"]]]  # older records
+            for series, window in body_cells:
+                key = f"{series}|{window}"
+                if key not in members_of:
+                    stream._set_current_event(event)
+                    members_of[key] = dict(self.members_table.get(key) or {})
+                if body.get("remove"):
+                    members_of[key].pop(body["mid"], None)
+                else:
+                    members_of[key][body["mid"]] = body["measures"]
+                event_of_key[key] = event
+                touched.setdefault(series, set()).add(window)
+                event_of[series] = event
+        for key, members in members_of.items():
+            stream._set_current_event(event_of_key[key])  # tables write to the event's partition
             self.members_table[key] = members
-            touched.setdefault(series, set()).add(window)
-            event_of[series] = event
         records: list[dict[str, Any]] = []
         actions: list[BulkAction] = []
         for series, windows in touched.items():
@@ -168,7 +176,7 @@ class Synthesis:
             counts: dict[str, int] = dict(state["windows"])
             cells: dict[str, dict[str, int]] = {}
             for window in windows:
-                measures = total((self.members_table.get(f"{series}|{window}") or {}).values())
+                measures = total(members_of[f"{series}|{window}"].values())
                 cells[window] = measures
                 if measures["messages"]:
                     counts[window] = measures["messages"]
@@ -231,6 +239,14 @@ class Synthesis:
                 key=record["series"].encode(), value=self.codec.encode(record)
             )
         metrics.EVENTS.labels("aggregate", "cells").inc(len(records))
+
+
+def _by_dimension(cells: list[list[str]]) -> dict[str, list[list[str]]]:
+    """Cells grouped by dimension (``route:X``), the key of the cells topic."""
+    out: dict[str, list[list[str]]] = {}
+    for series, window in cells:
+        out.setdefault(series.partition("|")[2], []).append([series, window])
+    return out
 
 
 def _doc(record: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,8 @@ class NetworkChange:
     renamed: list[str] = field(default_factory=list)  # messages whose network_id changed
     members: list[str] = field(default_factory=list)
     changed: bool = False
+    founder: str = ""  # message whose id names the network
+    absorbed_founders: list[str] = field(default_factory=list)  # founders of ``merged_ids``
 
 
 class Networks:
@@ -82,7 +84,9 @@ class Networks:
         ra, rb = self._ensure(a, a_created), self._ensure(b, b_created)
         na, nb = self.store[f"n:{ra}"], self.store[f"n:{rb}"]
         if ra == rb:
-            return NetworkChange(na["network_id"], members=list(na["members"]))
+            return NetworkChange(
+                na["network_id"], members=list(na["members"]), founder=na["founder"][1]
+            )
         keep, gone = (na, nb) if tuple(na["founder"]) <= tuple(nb["founder"]) else (nb, na)
         keep_root, gone_root = keep["founder"][1], gone["founder"][1]
         merged = {
@@ -100,5 +104,5 @@ class Networks:
         renamed = list(gone["members"])
         if len(keep["members"]) == 1:
             renamed += keep["members"]
-        return NetworkChange(keep["network_id"], merged_now, sorted(renamed),
-                             merged["members"], True)  # fmt: skip
+        return NetworkChange(keep["network_id"], merged_now, sorted(renamed), merged["members"],
+                             True, keep_root, [gone_root] if merged_now else [])  # fmt: skip

@@ -31,7 +31,8 @@ BASELINE_WINDOWS = 8
 Z_THRESHOLD = 3.5
 MIN_ALERT_COUNT = 5
 
-MEASURES = ("messages", "persons", "victims", "minors", "dead", "missing", "fraudulent_documents")
+MEASURES = ("messages", "persons", "victims", "minors", "dead", "missing", "fraudulent_documents",
+            "networks_new", "networks_merged")  # fmt: skip
 
 
 def incident_date(doc: Mapping[str, Any]) -> dt.date:

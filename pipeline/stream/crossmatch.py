@@ -225,6 +225,8 @@ class CrossMatch:
         touched: set[str] = set()
         merged = 0
         removed: list[str] = []  # link ids to delete from hst-links
+        founded: dict[str, str] = {}  # founder message -> network (for the synthesis)
+        absorbed: dict[str, str] = {}
         for event in events:
             stream._set_current_event(event)  # tables need the current event
             env = orjson.loads(event.message.value or b"{}")
@@ -250,6 +252,9 @@ class CrossMatch:
                 continue  # one side was withdrawn: no link, no notice
             change = nets.add_link(ma, env["created"][ma], mb, env["created"][mb])
             merged += bool(change.merged_ids)
+            if change.changed:
+                founded[change.founder] = change.network_id
+                absorbed.update(zip(change.absorbed_founders, change.merged_ids, strict=True))
             summary = link  # Link.to_dict(): exactly the fields documents carry
             for mid in (ma, mb):
                 kept = [
@@ -302,6 +307,12 @@ class CrossMatch:
                 # The owner of ``other`` hears about ``this`` under ``this``'s restrictions.
                 await self._notify(this, {"type": "link", "doc": source, "owner_ncb": ncbs[other],
                                           "owner_message_id": other, "link": link})  # fmt: skip
+        if self.p.synthesis is not None:
+            for founder, network_id in founded.items():
+                if founder not in absorbed:
+                    await self.p.synthesis.network(founder, "founded", network_id)
+            for founder, network_id in absorbed.items():
+                await self.p.synthesis.network(founder, "absorbed", network_id)
         metrics.EVENTS.labels("network", "linked").inc(len(links))
         metrics.EVENTS.labels("network", "merged").inc(merged)
 

@@ -89,6 +89,11 @@ class Synthesis:
             key=message_id.encode(), value=orjson.dumps({"withdrawn": message_id})
         )
 
+    async def network(self, founder: str, event: str, network_id: str) -> None:
+        """A message founded a network (``founded``) or its network was merged into another (``absorbed``)."""
+        await self.facts_topic.send(key=founder.encode(), value=orjson.dumps(
+            {"network": {"mid": founder, "event": event, "network_id": network_id}}))  # fmt: skip
+
     # -- 8. contributions ------------------------------------------------------------------
     async def _facts_agent(self, stream: Any) -> None:
         async for event in stream.events():
@@ -105,22 +110,52 @@ class Synthesis:
             mid = env["withdrawn"]
             old = self.facts_table.get(mid)
             if isinstance(old, dict):
-                for dim, cells in _by_dimension(old["cells"]).items():
+                for dim, cells in _by_dimension(old.get("cells") or []).items():
                     await self._cell({"dim": dim, "cells": cells, "mid": mid, "remove": True})
             self.facts_table[mid] = WITHDRAWN
             metrics.EVENTS.labels("facts", "removed").inc()
             return
+        if "network" in env:
+            await self._network_fact(env["network"])
+            return
         mid = env["message_id"]
-        if self.facts_table.get(mid) == WITHDRAWN:
+        entry = self.facts_table.get(mid)
+        if entry == WITHDRAWN:
             return  # a replay of a message withdrawn since
         contributed = contributions(env)
-        cells = [[c.series, c.window] for c in contributed]
-        if contributed:  # one record per dimension: its day and week cells share a partition
-            measures = contributed[0].measures
-            for dim, dim_cells in _by_dimension(cells).items():
-                await self._cell({"dim": dim, "cells": dim_cells, "mid": mid, "measures": measures})
-        self.facts_table[mid] = {"cells": cells}
+        networks = (entry or {}).get("networks") or {}  # a network event may come first
+        entry = {"cells": [[c.series, c.window] for c in contributed],
+                 "measures": contributed[0].measures if contributed else {}, "networks": networks}  # fmt: skip
+        await self._contribute(mid, entry)
+        self.facts_table[mid] = entry
         metrics.EVENTS.labels("facts", "added").inc()
+
+    async def _network_fact(self, change: dict[str, str]) -> None:
+        """Count a founded or absorbed network in the cells of its founder's message."""
+        mid = change["mid"]
+        entry = self.facts_table.get(mid)
+        if entry == WITHDRAWN:
+            return
+        entry = dict(entry or {})
+        networks = dict(entry.get("networks") or {})
+        if networks.get("event") == "absorbed":
+            return  # absorbed is final: the founder's id no longer names a network
+        networks = {"event": change["event"], "network_id": change["network_id"]}
+        entry["networks"] = networks
+        if entry.get("cells") is not None:
+            await self._contribute(mid, entry)
+        self.facts_table[mid] = entry
+        metrics.EVENTS.labels("facts", f"network_{change['event']}").inc()
+
+    async def _contribute(self, mid: str, entry: dict[str, Any]) -> None:
+        """Send a message's measures (with its network events) to every cell it counts in."""
+        if not entry["cells"]:
+            return
+        event = (entry.get("networks") or {}).get("event")
+        measures = {**entry["measures"], "networks_new": int(event == "founded"),
+                    "networks_merged": int(event == "absorbed")}  # fmt: skip
+        for dim, dim_cells in _by_dimension(entry["cells"]).items():
+            await self._cell({"dim": dim, "cells": dim_cells, "mid": mid, "measures": measures})
 
     async def _cell(self, body: dict[str, Any]) -> None:
         await self.cells_topic.send(key=body["dim"].encode(), value=orjson.dumps(body))

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from pipeline.codec import SYNTHESIS, AvroCodec
+from pipeline.core.networks import network_id_of
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.dlq import read_to_end
 from pipeline.kafka.inbox import read_inbox
@@ -160,6 +161,24 @@ def test_counts_equal_a_recomputation_from_the_index(run: Run, dimension: str) -
     }
     assert not wrong
     assert sum(c["messages"] for c in mine.values()) == len(docs)
+
+
+def test_new_networks_count_in_their_founders_cells(run: Run) -> None:
+    """A live network counts once, in the cells of the message whose id names it."""
+    founders = [d for d in run.docs if d.get("network_id") == network_id_of(d["message_id"])]
+    assert len(founders) >= 5, "the data set should link messages into networks"
+    cells = [
+        s for s in run.synthesis if s["kind"] == "CELL" and s["series"].startswith("week|all:")
+    ]
+    assert sum(c["measures"].get("networks_new", 0) for c in cells) == len(founders)
+    weeks = Counter(_week(d) for d in founders)
+    assert {c["window_start"][:10]: c["measures"].get("networks_new", 0) for c in cells
+            if c["measures"].get("networks_new")} == dict(weeks)  # fmt: skip
+
+
+def _week(d: dict[str, Any]) -> str:
+    day = _when(d.get("event_time") or d["created_at"]).date()
+    return (day - dt.timedelta(days=day.weekday())).isoformat()
 
 
 def test_a_surge_on_one_route_alerts_and_steady_routes_do_not(run: Run) -> None:

@@ -22,6 +22,7 @@ def test_first_link_founds_a_network_named_after_the_earliest_message() -> None:
     assert change.network_id == network_id_of("m2")
     assert change.members == ["m2", "m5"]
     assert change.merged_ids == []  # growth from singletons is not a merge
+    assert change.founder == "m2" and change.absorbed_founders == []
 
 
 def test_merging_two_networks_keeps_the_founders_id_and_records_the_other() -> None:
@@ -32,6 +33,8 @@ def test_merging_two_networks_keeps_the_founders_id_and_records_the_other() -> N
     assert change.network_id == network_id_of("m1")
     assert change.merged_ids == [network_id_of("m7")]
     assert change.renamed == ["m7", "m8"]
+    # The synthesis counts the merge in the cells of the absorbed network's founder.
+    assert change.founder == "m1" and change.absorbed_founders == ["m7"]
     record = nets.network_of("m8")
     assert record is not None and record["merged_ids"] == [network_id_of("m7")]
     assert record["members"] == ["m1", "m2", "m7", "m8"]

@@ -123,6 +123,12 @@ class Settings(BaseSettings):
     topic_acks: str = Field(
         "hst.acks", description="Acknowledgements to the sending gateways, keyed by source NCB."
     )
+    ncbs: str = Field(
+        "",
+        description="NCBs with their own topics, comma-separated (e.g. FRA,ITA): each publishes to "
+        "<inbound>.<NCB> (source binding: ACLs let it write only there) and reads <diffusion>.<NCB> "
+        "and <acks>.<NCB>.",
+    )
     partitions: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
 
@@ -163,6 +169,23 @@ class Settings(BaseSettings):
     def topic_cells(self) -> str:
         """Internal repartition topic of contributions, keyed by series."""
         return f"{self.topic_inbound}.cells"
+
+    @property
+    def ncb_list(self) -> list[str]:
+        """The NCBs with their own topics (``HST_NCBS``), upper-case, in order."""
+        return [n.strip().upper() for n in self.ncbs.split(",") if n.strip()]
+
+    def inbound_topic_of(self, ncb: str) -> str:
+        """The inbound topic an NCB publishes to: its own when it has one."""
+        return f"{self.topic_inbound}.{ncb}" if ncb in self.ncb_list else self.topic_inbound
+
+    def diffusion_topic_of(self, ncb: str) -> str:
+        """Where the notices of a recipient go: its own topic when it has one."""
+        return f"{self.topic_diffusion}.{ncb}" if ncb in self.ncb_list else self.topic_diffusion
+
+    def acks_topic_of(self, ncb: str) -> str:
+        """Where the acknowledgements of an NCB go: its own topic when it has one."""
+        return f"{self.topic_acks}.{ncb}" if ncb in self.ncb_list else self.topic_acks
 
     @property
     def kafka_bootstrap(self) -> str:

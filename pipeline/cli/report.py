@@ -94,7 +94,7 @@ def report(
             cfg = common.settings()
             publish_notices(cfg, [notice(bulletin, dt.datetime.now(tz=dt.UTC))])
             common.console.print(
-                f"diffused bulletin {bulletin.bulletin_id} to {scope.recipient} on {cfg.topic_diffusion}"
+                f"diffused bulletin {bulletin.bulletin_id} to {scope.recipient} on {cfg.diffusion_topic_of(scope.recipient)}"
             )
         if not every:
             return

@@ -19,7 +19,7 @@ def read_acks(settings: Settings, ncb: str | None, *, since: dt.datetime | None 
     """Decoded acknowledgements for ``ncb`` (every NCB when None), each once by ``ack_id``."""
     codec = AvroCodec(ACK)
     key = ncb.upper() if ncb is not None else None
-    return read_keyed(settings, settings.topic_acks, key, codec.decode, "ack_id",
+    return read_keyed(settings, settings.acks_topic_of(key) if key else settings.topic_acks, key, codec.decode, "ack_id",
                       since=since, follow=follow, timeout=timeout)  # fmt: skip
 
 
@@ -40,12 +40,14 @@ class AcksTimeoutError(TimeoutError):
 
 
 def wait_for_terminal(settings: Settings, records: Mapping[Coordinates, str], *,
-                      since: dt.datetime, timeout: float = 60.0) -> dict[str, dict[str, Any]]:  # fmt: skip
+                      since: dt.datetime, timeout: float = 60.0,
+                      ncb: str | None = None) -> dict[str, dict[str, Any]]:  # fmt: skip
     """The terminal acknowledgement of each delivered record, by message id.
 
     ``records`` maps each record's Kafka coordinates (from its delivery report) to its
     message id; when one id was sent several times the latest record's acknowledgement
     wins. Raises ``AcksTimeoutError`` (with what did arrive) after ``timeout`` seconds.
+    ``ncb``: read only that NCB's acknowledgements (its own topic, when it has one).
     """
     pending = dict(records)
     latest: dict[str, Coordinates] = {}
@@ -56,7 +58,7 @@ def wait_for_terminal(settings: Settings, records: Mapping[Coordinates, str], *,
     # One minute earlier than the first publish: a worker's clock may lag the gateway's.
     start = since - dt.timedelta(minutes=1)
     if pending:
-        for ack in read_acks(settings, None, since=start, follow=True, timeout=timeout):
+        for ack in read_acks(settings, ncb, since=start, follow=True, timeout=timeout):
             coords = coordinates(ack)
             if not ack["terminal"] or coords not in pending:
                 continue

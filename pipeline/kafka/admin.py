@@ -44,6 +44,16 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_notify, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_facts, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_cells, settings.partitions, rf, dict(base)),
+        # Per-NCB topics (HST_NCBS): ACLs then confine each NCB to its own.
+        *(
+            TopicSpec(name, settings.partitions, rf, dict(base))
+            for ncb in settings.ncb_list
+            for name in (
+                settings.inbound_topic_of(ncb),
+                settings.diffusion_topic_of(ncb),
+                settings.acks_topic_of(ncb),
+            )
+        ),
         # One partition: connected components need a single view (links are few).
         TopicSpec(settings.topic_links, 1, rf, dict(base)),
         # Changelogs of the worker's tables, created up front with the partitions of their
@@ -98,7 +108,8 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> d
 
 def consumed_topics(settings: Settings) -> list[str]:
     """The topics the workers consume, in stage order."""
-    return [settings.topic_inbound, settings.topic_content, settings.topic_lineage,
+    own = [settings.inbound_topic_of(n) for n in settings.ncb_list]
+    return [settings.topic_inbound, *own, settings.topic_content, settings.topic_lineage,
             settings.topic_enriched, settings.topic_match, settings.topic_links,
             settings.topic_notify, settings.topic_facts, settings.topic_cells]  # fmt: skip
 

@@ -20,5 +20,5 @@ def read_inbox(settings: Settings, ncb: str, *, follow: bool = False, timeout: f
     None: for ever).
     """
     codec = AvroCodec(DIFFUSION_NOTICE)
-    return read_keyed(settings, settings.topic_diffusion, ncb.upper(), codec.decode, "notice_id",
+    return read_keyed(settings, settings.diffusion_topic_of(ncb.upper()), ncb.upper(), codec.decode, "notice_id",
                       since=since, follow=follow, timeout=timeout)  # fmt: skip

@@ -78,7 +78,7 @@ class Publisher:
         on_delivery: Callable[[str, str | None], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.topic = topic or settings.topic_inbound
+        self.topic = topic  # None: the inbound topic of each record's source NCB
         self.codec = codec or make_codec(settings)
         self.validator = MessageValidator(
             self.codec.writer.raw, Limits(max_narrative_chars=settings.max_narrative_chars)
@@ -88,6 +88,7 @@ class Publisher:
         self._on_delivery = on_delivery
         # Coordinates of every delivered record -> message id: what acknowledgements refer to.
         self.delivered: dict[tuple[str, int, int], str] = {}
+        self.sources: set[str] = set()  # source NCBs published as
         self._first_publish: dt.datetime | None = None
         self._producer = Producer(
             {
@@ -125,13 +126,15 @@ class Publisher:
         while True:
             try:
                 self._producer.produce(
-                    self.topic, value=value, key=message_id.encode(), headers=headers,
+                    self.topic or self.settings.inbound_topic_of(str(record["source_ncb"])),
+                    value=value, key=message_id.encode(), headers=headers,
                     on_delivery=self._report,
                 )  # fmt: skip
                 break
             except BufferError:
                 self._producer.poll(0.05)  # local queue full: serve delivery reports, retry
         self.stats.sent += 1
+        self.sources.add(str(record["source_ncb"]))
         self._producer.poll(0)
 
     def _report(self, err: KafkaError | None, msg: Message) -> None:
@@ -171,7 +174,11 @@ class Publisher:
 
         self.flush()
         since = self._first_publish or self.clock()
-        return wait_for_terminal(self.settings, self.delivered, since=since, timeout=timeout)
+        # A gateway publishing as one NCB reads only that NCB's acknowledgements.
+        ncb = next(iter(self.sources)) if len(self.sources) == 1 else None
+        return wait_for_terminal(
+            self.settings, self.delivered, since=since, timeout=timeout, ncb=ncb
+        )
 
     def __enter__(self) -> Publisher:
         return self

@@ -29,7 +29,7 @@ def publish_notices(
             failures.append(f"{msg.key()!r}: {err}")
 
     for n in notices:
-        producer.produce(settings.topic_diffusion, key=n["recipient"].encode(),
+        producer.produce(settings.diffusion_topic_of(n["recipient"]), key=n["recipient"].encode(),
                          value=codec.encode(n), on_delivery=delivered)  # fmt: skip
     left = producer.flush(timeout)
     if left or failures:

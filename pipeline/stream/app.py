@@ -143,12 +143,17 @@ class Pipeline:
             producer_linger=0.01,
             producer_max_batch_size=256 * 1024,
         )
-        self.inbound = self._raw_topic(settings.topic_inbound)
+        # The shared inbound topic and each NCB's own (HST_NCBS), where the topic binds the source.
+        self.inbound = self.app.topic(
+            settings.topic_inbound, *(settings.inbound_topic_of(n) for n in settings.ncb_list),
+            key_serializer="raw", value_serializer="raw", partitions=settings.partitions,
+        )  # fmt: skip
         self.content_topic = self._raw_topic(settings.topic_content)
         self.lineage_topic = self._raw_topic(settings.topic_lineage)
         self.dlq = self._raw_topic(settings.topic_dlq)
         self.enriched = self._raw_topic(settings.topic_enriched)
         self.acks = self._raw_topic(settings.topic_acks)
+        self.acks_of = {n: self._raw_topic(settings.acks_topic_of(n)) for n in settings.ncb_list}
         self.ack_codec = AvroCodec(ACK)
         # Keys and values as JSON (Faust's default serializer for tables).
         self.content_table = self.app.Table("content", partitions=partitions)
@@ -228,7 +233,8 @@ class Pipeline:
         if not self.settings.acks_enabled:
             return
         datum = make_ack(state, ncb, record, utc_now(), **fields)
-        await self.acks.send(key=ncb.encode(), value=self.ack_codec.encode(datum))
+        topic = self.acks_of.get(ncb, self.acks)  # its own topic if it has one
+        await topic.send(key=ncb.encode(), value=self.ack_codec.encode(datum))
         metrics.ACKS.labels(state).inc()
 
     async def ack_envelope(self, env: dict[str, Any], state: str, **fields: Any) -> None:
@@ -299,6 +305,15 @@ class Pipeline:
         if failure is not None or datum is None:
             error_type, reason = failure or ("undecodable", "record could not be decoded")
             await self._dead_letter_event(event, "decode", error_type, reason)
+            metrics.EVENTS.labels("validate", "dead_letter").inc()
+            return
+        bound = ncb if msg.topic != self.settings.topic_inbound else None
+        if bound is not None and claimed != bound:  # an NCB may only publish as itself
+            reason = f"source_ncb {claimed!r} on {msg.topic}, the topic of {bound}"
+            await self._dead_letter_event(event, "validate", "source_mismatch", reason,
+                                          [FieldError("source_ncb", f"must be {bound}, the authenticated source")],
+                                          message_id if isinstance(message_id, str) else None,
+                                          claimed if isinstance(claimed, str) else None)  # fmt: skip
             metrics.EVENTS.labels("validate", "dead_letter").inc()
             return
         try:

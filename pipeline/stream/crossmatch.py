@@ -113,6 +113,9 @@ class CrossMatch:
         self.links_topic = app.topic(settings.topic_links, key_serializer="raw",
                                      value_serializer="raw", partitions=1)  # fmt: skip
         self.diffusion = pipeline._raw_topic(settings.topic_diffusion)
+        self.diffusion_of = {
+            n: pipeline._raw_topic(settings.diffusion_topic_of(n)) for n in settings.ncb_list
+        }
         self.match_table = app.Table("match_keys", partitions=settings.partitions)
         self.diffused_table = app.Table("diffused", partitions=settings.partitions)
         self.network_table = app.Table("networks", partitions=1)
@@ -377,7 +380,10 @@ class CrossMatch:
 
     async def _publish(self, notice: dict[str, Any]) -> None:
         value = self.notice_codec.encode(notice)
-        await self.diffusion.send(key=notice["recipient"].encode(), value=value)
+        topic = self.diffusion_of.get(
+            notice["recipient"], self.diffusion
+        )  # its own topic if it has one
+        await topic.send(key=notice["recipient"].encode(), value=value)
         metrics.EVENTS.labels("notify", f"{notice['kind']}:{notice['level']}").inc()
 
 

@@ -3,7 +3,10 @@
 For the compose cluster and the embedded secure stack: a CA (``ca.pem``, ``ca.key``) and,
 per host, a certificate for its DNS names and addresses (``<host>.pem``), its key as
 unencrypted PKCS#8 (``<host>.key``, for Elasticsearch and Kibana) and a Kafka PEM keystore
-(``<host>.keystore.pem``: the key encrypted with the keystore password, then the chain).
+(``<host>.keystore.pem``: the key, then the chain). Kafka's PEM loader cannot read keys
+encrypted with PBES2 (what OpenSSL and ``cryptography`` write: "PBES2 SecretKeyFactory not
+available" on JDK 17), so the keystore's key is unencrypted unless a password is given;
+protect the file by its permissions (0600).
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def create_ca(out: Path, days: int = 825, name: str = "hst-pipeline CA") -> tupl
 
 
 def issue(
-    out: Path, host: str, names: list[str], keystore_password: str, days: int = 825
+    out: Path, host: str, names: list[str], keystore_password: str | None = None, days: int = 825
 ) -> Issued:
     """A server (and client) certificate for ``names`` (DNS names or IP addresses), signed by the CA in ``out``."""
     ca_cert = x509.load_pem_x509_certificate((out / "ca.pem").read_bytes())
@@ -120,7 +123,9 @@ def issue(
     encrypted = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(keystore_password.encode()),
+        serialization.BestAvailableEncryption(keystore_password.encode())
+        if keystore_password
+        else serialization.NoEncryption(),
     )
     return Issued(
         cert=_write(out / f"{host}.pem", chain),

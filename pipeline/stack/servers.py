@@ -13,8 +13,10 @@ import urllib.request
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pipeline.stack.process import (
     ProcessRecord,
@@ -133,7 +135,9 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def kafka_answers(bootstrap: str, timeout: float = 2.0) -> bool:
+def kafka_answers(
+    bootstrap: str, timeout: float = 2.0, client: dict[str, Any] | None = None
+) -> bool:
     """True when a Kafka-protocol broker at ``bootstrap`` answers a metadata request."""
     from confluent_kafka.admin import AdminClient
 
@@ -142,12 +146,39 @@ def kafka_answers(bootstrap: str, timeout: float = 2.0) -> bool:
         return False  # not listening yet: skip the client, whose retries would flood stderr
     try:
         admin = AdminClient(
-            {"bootstrap.servers": bootstrap, "socket.timeout.ms": 2000, "log_level": 0}
+            {
+                "bootstrap.servers": bootstrap,
+                "socket.timeout.ms": 2000,
+                "log_level": 0,
+                **(client or {}),
+            }
         )
         admin.list_topics(timeout=timeout)
         return True
     except Exception:
         return False
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """A secured embedded Kafka: SASL_SSL with SCRAM-SHA-512 for clients, ACLs enforced.
+
+    ``certs`` holds ``ca.pem`` and ``kafka.keystore.pem`` (``hst certs create --host
+    kafka=127.0.0.1,localhost``). The broker authenticates to itself as the super user
+    ``admin`` (created when the storage is formatted) and to its controller with its
+    certificate (principal ``CN=kafka,O=hst-pipeline``).
+    """
+
+    certs: Path
+    admin_password: str
+
+    PRINCIPAL = "CN=kafka,O=hst-pipeline"
+
+    def client_config(self, username: str = "admin", password: str | None = None) -> dict[str, Any]:
+        """Librdkafka settings of a client of this broker."""
+        return {"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
+                "sasl.username": username, "sasl.password": password or self.admin_password,
+                "ssl.ca.location": str(self.certs / "ca.pem")}  # fmt: skip
 
 
 class KafkaServer(Server):
@@ -156,13 +187,15 @@ class KafkaServer(Server):
     name = "kafka"
 
     def __init__(
-        self, workdir: Path, port: int, controller_port: int, version: str, heap: str
-    ) -> None:
+        self, workdir: Path, port: int, controller_port: int, version: str, heap: str,
+        security: KafkaSecurity | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(workdir)
         self.port = port
         self.controller_port = controller_port
         self.version = version
         self.heap = heap
+        self.security = security
 
     @property
     def address(self) -> str:
@@ -200,6 +233,35 @@ class KafkaServer(Server):
         marker.touch()
         return lib
 
+    def _listeners(self) -> list[str]:
+        sec = self.security
+        if sec is None:
+            return [
+                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+            ]
+        jaas = ("org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="admin" password="{sec.admin_password}";')  # fmt: skip
+        return [
+            f"listeners=SASL_SSL://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=SASL_SSL://127.0.0.1:{self.port}",
+            "listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL",
+            "inter.broker.listener.name=SASL_SSL",
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+            f"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={jaas}",
+            "listener.name.controller.ssl.client.auth=required",
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={sec.certs / 'kafka.keystore.pem'}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={sec.certs / 'ca.pem'}",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            f"super.users=User:admin;User:{sec.PRINCIPAL}",
+            "allow.everyone.if.no.acl.found=false",
+        ]
+
     def _properties(self) -> str:
         data = self.workdir / "data"
         return "\n".join(
@@ -207,11 +269,8 @@ class KafkaServer(Server):
                 "process.roles=broker,controller",
                 "node.id=1",
                 f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                *self._listeners(),
                 "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "inter.broker.listener.name=PLAINTEXT",
                 f"log.dirs={data}",
                 "num.partitions=6",
                 "default.replication.factor=1",
@@ -249,7 +308,9 @@ class KafkaServer(Server):
         if not (data / "meta.properties").exists():
             fmt = subprocess.run(
                 [java, "-cp", classpath, f"-Dlog4j.configuration=file:{log4j}",
-                 "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "-c", str(props)],
+                 "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "-c", str(props),
+                 *(["--add-scram", f"SCRAM-SHA-512=[name=admin,password={self.security.admin_password}]"]
+                   if self.security else [])],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             if fmt.returncode != 0:
@@ -263,7 +324,9 @@ class KafkaServer(Server):
         ]  # fmt: skip
 
     def ready(self) -> bool:
-        return kafka_answers(self.address)
+        return kafka_answers(
+            self.address, client=self.security.client_config() if self.security else None
+        )
 
 
 def _cluster_id() -> str:

@@ -15,6 +15,7 @@ from pipeline.cli import publish as publish_cmd
 from pipeline.cli import report as report_cmd
 from pipeline.cli import run as run_cmd
 from pipeline.cli import search as search_cmd
+from pipeline.cli import security as security_cmd
 from pipeline.cli import worker as worker_cmd
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(stack.app, name="stack")
 app.add_typer(certs_cmd.app, name="certs")
 app.add_typer(kibana_cmd.app, name="kibana")
+app.add_typer(security_cmd.app, name="security")
 app.command("setup")(kibana_cmd.setup)
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(topics.app, name="topics")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,13 +25,13 @@ from pydantic import SecretStr
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.publisher import Publisher
-from pipeline.kafka.security import ncb_principal, provision
+from pipeline.kafka.security import ncb_principal
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
 from pipeline.settings import Settings
 from pipeline.stack.certs import create_ca, issue
 from pipeline.stack.servers import KafkaSecurity, KafkaServer, free_ports, java_major_version
-from tests.integration.pipeline_helpers import Workers
+from tests.integration.pipeline_helpers import Workers, worker_env
 
 pytestmark = [
     pytest.mark.integration,
@@ -83,8 +85,11 @@ def secure(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         ensure_topics(admin)
         passwords = {"hst-worker": secrets.token_urlsafe(16), ncb_principal("FRA"): secrets.token_urlsafe(16),
                      ncb_principal("ITA"): secrets.token_urlsafe(16)}  # fmt: skip
-        provision(admin, ("hst-worker", passwords["hst-worker"]),
-                  {"FRA": passwords["ncb-FRA"], "ITA": passwords["ncb-ITA"]})  # fmt: skip
+        # Users and ACLs as an operator makes them: `hst security provision`, passwords in the env.
+        env = {**worker_env(admin), "HST_WORKER_PASSWORD": passwords["hst-worker"],
+               "HST_NCB_PASSWORD_FRA": passwords["ncb-FRA"], "HST_NCB_PASSWORD_ITA": passwords["ncb-ITA"]}  # fmt: skip
+        subprocess.run([sys.executable, "-m", "pipeline.cli.main", "security", "provision", "--ncb", "FRA",
+                        "--ncb", "ITA", "--worker", "hst-worker"], env=env, check=True, timeout=120)  # fmt: skip
         es = sync_client(admin)
         ensure_index(es, admin.index_alias)
         ensure_links_index(es, admin.links_alias)

@@ -21,6 +21,8 @@ from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.dlq import read_to_end
 from pipeline.kafka.inbox import read_inbox
 from pipeline.kafka.publisher import Publisher
+from pipeline.search.client import sync_client
+from pipeline.search.query import QueryError, SearchFilters, build_query
 from pipeline.settings import Settings
 from tests.integration.pipeline_helpers import (
     Workers,
@@ -249,3 +251,16 @@ def test_bulletin_page_and_its_diffusion_to_the_recipient(run: Run) -> None:
     assert json.loads(notices[0]["content_json"])["scope"]["recipient"] == "ITA"
     # Nobody else received it.
     assert not [n for n in read_inbox(run.cfg, "FRA", timeout=30.0) if n["kind"] == "SYNTHESIS"]
+
+
+def test_search_input_cannot_widen_a_query(run: Run) -> None:
+    """On the populated index: wildcards and query syntax in any filter match nothing."""
+    es = sync_client(run.cfg)
+    assert es.count(index=run.cfg.index_alias)["count"] == len(run.docs)
+    for value in ("*", "*:*", "source_ncb:*", '") OR ("*'):
+        for field in ("person", "network", "ncb", "country", "text"):
+            try:
+                query = build_query(SearchFilters(**{field: value}))
+            except QueryError:
+                continue
+            assert es.count(index=run.cfg.index_alias, query=query)["count"] == 0, (field, value)

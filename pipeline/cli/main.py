@@ -13,6 +13,7 @@ from pipeline.cli import kibana as kibana_cmd
 from pipeline.cli import ops, replay, schemas, stack, topics
 from pipeline.cli import publish as publish_cmd
 from pipeline.cli import report as report_cmd
+from pipeline.cli import retention as retention_cmd
 from pipeline.cli import run as run_cmd
 from pipeline.cli import search as search_cmd
 from pipeline.cli import security as security_cmd
@@ -28,6 +29,7 @@ app.add_typer(stack.app, name="stack")
 app.add_typer(certs_cmd.app, name="certs")
 app.add_typer(kibana_cmd.app, name="kibana")
 app.add_typer(security_cmd.app, name="security")
+app.add_typer(retention_cmd.app, name="retention")
 app.command("setup")(kibana_cmd.setup)
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(topics.app, name="topics")

@@ -127,6 +127,20 @@ def decide_lineage(
     raise ValueError(msg)
 
 
+def expiry(target: str, review_date: str) -> dict[str, Any]:
+    """The lineage input that removes a message whose retention review date has passed.
+
+    It takes the path of a WITHDRAW: the document, its links and its aggregates are
+    removed, its earlier recipients get a withdrawal, and a later re-send is not indexed.
+    """
+    return {
+        "role": SUPERSEDE,
+        "target": target,
+        "by": f"retention:{review_date}",
+        "kind": "WITHDRAW",
+    }
+
+
 def _supersede(target: str, by: str, status: str) -> dict[str, Any]:
     kind = "WITHDRAW" if status == WITHDRAWN else "UPDATE"
     return {"role": SUPERSEDE, "target": target, "by": by, "kind": kind}

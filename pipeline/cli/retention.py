@@ -1,0 +1,63 @@
+"""``hst retention run``: remove messages whose retention review date has passed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+import typer
+
+from pipeline.cli import common
+
+app = typer.Typer(
+    help="Data retention: the source NCB's review date is enforced.", no_args_is_help=True
+)
+
+
+@app.command("run")
+def run(
+    today: str = typer.Option(None, "--today", help="Treat this date (YYYY-MM-DD) as today (default: today, UTC)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be removed; change nothing."),
+) -> None:  # fmt: skip
+    """Withdraw every indexed message whose handling.retention_review_date is before today.
+
+    Each goes through the workers as a withdrawal (index, links, aggregates, a withdrawal to
+    everyone who received it; a later re-send is not indexed again). Run it daily (cron,
+    a Kubernetes CronJob); running it twice is harmless.
+    """
+    from confluent_kafka import Producer
+
+    from pipeline.core.dedupe import expiry
+    from pipeline.search.client import sync_client
+
+    cfg = common.settings()
+    day = dt.date.fromisoformat(today) if today else dt.datetime.now(tz=dt.UTC).date()
+    es = sync_client(cfg)
+    query = {"range": {"handling.retention_review_date": {"lt": day.isoformat()}}}
+    resp = es.search(index=cfg.index_alias, query=query, size=1000, scroll="2m", sort=["_doc"],
+                     source_includes=["message_id", "source_ncb", "handling.retention_review_date"])  # fmt: skip
+    expired: list[tuple[str, str]] = []
+    while resp["hits"]["hits"]:
+        expired += [
+            (h["_id"], str(h["_source"]["handling"]["retention_review_date"])[:10])
+            for h in resp["hits"]["hits"]
+        ]
+        resp = es.scroll(scroll_id=resp["_scroll_id"], scroll="2m")
+    if dry_run:
+        for mid, review in expired:
+            common.console.print(f"{mid}  review date {review}")
+        common.console.print(
+            f"{len(expired)} message(s) past their review date (dry run: nothing removed)"
+        )
+        return
+    failures: list[str] = []
+    producer = Producer({**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"})
+    for mid, review in expired:
+        producer.produce(cfg.topic_lineage, key=mid.encode(), value=orjson.dumps(expiry(mid, review)),
+                         on_delivery=lambda err, _m: failures.append(str(err)) if err else None)  # fmt: skip
+    if producer.flush(60) or failures:
+        common.err_console.print(
+            f"[red]error:[/] {len(failures) or 'some'} withdrawal(s) not delivered: {failures[:3]}"
+        )
+        raise typer.Exit(2)
+    common.console.print(f"{len(expired)} message(s) past their review date sent for removal")

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         None, description="CA of Kibana's TLS; default: the search CA."
     )
     index_alias: str = "hst-messages"
+    audit_alias: str = Field("hst-audit", description="Alias of the audit log of analyst searches.")
+    analyst: str | None = Field(
+        None,
+        description="Who `hst search` is attributed to in the audit log; default: the OS user.",
+    )
     links_alias: str = "hst-links"
     synthesis_alias: str = Field(
         "hst-synthesis", description="Alias of the aggregates and alerts index."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import typer
@@ -9,6 +10,7 @@ from rich.table import Table
 
 from pipeline.cli import common
 from pipeline.core.coerce import parse_timestamp
+from pipeline.search.audit import AuditError, analyst_name, audit_record, write_audit
 from pipeline.search.client import sync_client
 from pipeline.search.query import QueryError, SearchFilters, build_query
 
@@ -42,7 +44,11 @@ def search(
     size: int = typer.Option(20, "--size", "-n", help="Maximum results."),
     as_json: bool = typer.Option(False, "--json", help="Documents as JSON lines."),
 ) -> None:
-    """Search the message index. Filters combine with AND; names match across scripts."""
+    """Search the message index. Filters combine with AND; names match across scripts.
+
+    Every search is recorded in the audit log (HST_AUDIT_ALIAS: analyst, filters, the ids of
+    the messages shown) before results are shown; if it cannot be recorded, nothing is shown.
+    """
     cfg = common.settings()
     try:
         filters = SearchFilters(text=text, person=person, document=document, phone=phone,
@@ -53,10 +59,19 @@ def search(
     except (QueryError, ValueError) as exc:
         common.err_console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    resp = sync_client(cfg).search(index=cfg.index_alias, query=query, size=size,
-                                   sort=[{"priority_score": "desc"}, {"event_time": "desc"}])  # fmt: skip
+    es = sync_client(cfg)
+    resp = es.search(index=cfg.index_alias, query=query, size=size,
+                     sort=[{"priority_score": "desc"}, {"event_time": "desc"}])  # fmt: skip
     hits = resp["hits"]["hits"]
     total = resp["hits"]["total"]["value"]
+    # Audit first: who searched for what and which messages they saw (no audit, no results).
+    record = audit_record(analyst_name(cfg.analyst), vars(filters), query, total,
+                          [h["_id"] for h in hits], dt.datetime.now(tz=dt.UTC))  # fmt: skip
+    try:
+        write_audit(es, cfg.audit_alias, record)
+    except AuditError as exc:
+        common.err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(3) from None
     if as_json:
         for h in hits:
             typer.echo(json.dumps(h["_source"], ensure_ascii=False))

@@ -6,7 +6,12 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from pipeline.search.mappings import index_template, links_template, synthesis_template
+from pipeline.search.mappings import (
+    audit_template,
+    index_template,
+    links_template,
+    synthesis_template,
+)
 
 INDEX_VERSION = 1
 
@@ -33,3 +38,8 @@ def ensure_links_index(es: Elasticsearch, alias: str) -> str:
 def ensure_synthesis_index(es: Elasticsearch, alias: str) -> str:
     """The ``hst-synthesis`` index behind its alias (idempotent)."""
     return ensure_index(es, alias, template=synthesis_template(alias))
+
+
+def ensure_audit_index(es: Elasticsearch, alias: str) -> str:
+    """The ``hst-audit`` index behind its alias (idempotent)."""
+    return ensure_index(es, alias, template=audit_template(alias))

@@ -273,3 +273,29 @@ def synthesis_template(alias: str) -> dict[str, Any]:
     return {"index_patterns": [f"{alias}-*"],
             "template": {"settings": {"number_of_shards": 1}, "mappings": SYNTHESIS_MAPPINGS},
             "priority": 100}  # fmt: skip
+
+
+AUDIT_FILTERS = ("text", "person", "document", "phone", "phone_country", "country", "route",
+                 "since", "ncb", "min_priority", "network")  # fmt: skip
+
+AUDIT_MAPPINGS: dict[str, Any] = {
+    "dynamic": False,
+    "properties": {
+        "audit_id": KW,
+        "at": DATE,
+        "analyst": KW,
+        "host": KW,
+        "command": KW,
+        "filters": {"properties": {f: KW for f in AUDIT_FILTERS}},
+        "query": {"type": "text", "index": False},
+        "total": {"type": "long"},
+        "returned_ids": KW,
+    },
+}
+
+
+def audit_template(alias: str) -> dict[str, Any]:
+    """The index template of the ``hst-audit`` indices (one document per analyst search)."""
+    return {"index_patterns": [f"{alias}-*"],
+            "template": {"settings": {"number_of_shards": 1}, "mappings": AUDIT_MAPPINGS},
+            "priority": 100}  # fmt: skip

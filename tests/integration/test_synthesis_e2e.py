@@ -264,3 +264,21 @@ def test_search_input_cannot_widen_a_query(run: Run) -> None:
             except QueryError:
                 continue
             assert es.count(index=run.cfg.index_alias, query=query)["count"] == 0, (field, value)
+
+
+def test_every_analyst_search_is_audited_before_results_are_shown(run: Run) -> None:
+    person = next(d["persons"][0]["full_name"] for d in run.docs if d["persons"])
+    env = {**worker_env(run.cfg), "HST_ANALYST": "analyst-7"}
+    cli = [sys.executable, "-m", "pipeline.cli.main", "search", "--person", person, "--json"]
+    out = subprocess.run(
+        cli, env=env, capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    shown = [json.loads(line)["message_id"] for line in out.splitlines()]
+    assert shown
+    (record,) = [a for a in search_all(run.cfg, run.cfg.audit_alias) if a["analyst"] == "analyst-7"]
+    assert record["filters"] == {"person": person} and record["returned_ids"] == shown
+    assert record["total"] >= len(shown) and record["command"] == "search"
+    # No audit, no results: with an audit index that cannot be written, nothing is shown.
+    failed = subprocess.run(cli, env={**env, "HST_AUDIT_ALIAS": "_not-an-index"}, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert failed.returncode == 3 and failed.stdout == "" and "audited" in failed.stderr

@@ -30,13 +30,15 @@ acl --allow-principal User:schema-registry --operation All --topic _schemas
 acl --allow-principal User:schema-registry --operation All --group schema-registry
 acl --allow-principal User:schema-registry --operation Describe --operation DescribeConfigs --cluster
 
-# NCB gateways: each authenticates as ncb-<CODE> and may only write the inbound topic and
-# read nothing else. (Per-NCB inbound and notice topics, which make "its own only" an ACL,
-# come with source binding: see the top-level README, Security.)
+# NCB gateways (HST_NCBS): each authenticates as ncb-<CODE>, writes only its own inbound
+# topic and reads only its own notices and acknowledgements (the same plan as
+# `hst security provision`, pipeline/kafka/security.py).
 for ncb in $NCBS; do
   var="NCB_PASSWORD_${ncb}"
   scram "ncb-${ncb}" "${!var}"
-  acl --allow-principal "User:ncb-${ncb}" --operation Write --operation Describe --topic hst.inbound
-  acl --allow-principal "User:ncb-${ncb}" --operation IdempotentWrite --cluster
+  acl --allow-principal "User:ncb-${ncb}" --operation Write --operation Describe --topic "hst.inbound.${ncb}"
+  acl --allow-principal "User:ncb-${ncb}" --operation Read --operation Describe --topic "hst.diffusion.${ncb}"
+  acl --allow-principal "User:ncb-${ncb}" --operation Read --operation Describe --topic "hst.acks.${ncb}"
+  acl --allow-principal "User:ncb-${ncb}" --operation Read --group hst-reader- --resource-pattern-type prefixed
 done
 echo "users and ACLs in place"

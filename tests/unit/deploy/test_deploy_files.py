@@ -81,7 +81,7 @@ def test_strimzi_topics_are_exactly_the_pipelines() -> None:
     docs = [d for p in K8S for d in _yaml_docs()[p] if d["kind"] == "KafkaTopic"]
     config = next(d for p in K8S for d in _yaml_docs()[p] if d["kind"] == "ConfigMap")["data"]
     cfg = Settings(partitions=int(config["HST_PARTITIONS"]), app_id=config["HST_APP_ID"],
-                   replication_factor=int(config["HST_REPLICATION_FACTOR"]))  # fmt: skip
+                   replication_factor=int(config["HST_REPLICATION_FACTOR"]), ncbs=config["HST_NCBS"])  # fmt: skip
     expected = {t.name: t for t in pipeline_topics(cfg)}
     actual = {d["spec"]["topicName"]: d["spec"] for d in docs}
     assert set(actual) == set(expected)
@@ -96,7 +96,7 @@ def test_strimzi_topics_are_exactly_the_pipelines() -> None:
 
 
 def test_acls_name_only_pipeline_topics() -> None:
-    names = {t.name for t in pipeline_topics(Settings(app_id="hst-pipeline"))}
+    names = {t.name for t in pipeline_topics(Settings(app_id="hst-pipeline", ncbs="FRA,ITA,LBY"))}
     for p in K8S:
         for d in _yaml_docs()[p]:
             if d["kind"] != "KafkaUser":
@@ -111,6 +111,7 @@ def test_acls_name_only_pipeline_topics() -> None:
                     assert r["name"] in names, r
     script = (DEPLOY / "compose" / "init" / "kafka-users.sh").read_text()
     for topic in re.findall(r"--topic (\S+)", script):
+        topic = topic.strip('"').replace("${ncb}", "FRA")
         if topic != "_schemas":
             assert any(n.startswith(topic) for n in names), topic
 
@@ -181,3 +182,21 @@ def test_container_image_is_pinned_and_non_root() -> None:
 def test_deployment_is_documented(doc: str) -> None:
     text = (ROOT / doc).read_text()
     assert "compose" in text and "min.insync.replicas" in text
+
+
+def test_the_ncb_kafkauser_grants_exactly_the_security_plan() -> None:
+    from pipeline.kafka.security import ncb_acls
+
+    user = next(
+        d
+        for p in K8S
+        for d in _yaml_docs()[p]
+        if d["kind"] == "KafkaUser" and d["metadata"]["name"] == "ncb-fra"
+    )
+    granted = {(a["resource"]["type"], a["resource"]["name"], a["resource"]["patternType"], op.upper())
+               for a in user["spec"]["authorization"]["acls"] for op in a["operations"]}  # fmt: skip
+    kinds = {"TOPIC": "topic", "GROUP": "group"}
+    patterns = {"LITERAL": "literal", "PREFIXED": "prefix"}
+    planned = {(kinds[b.restype.name], b.name, patterns[b.resource_pattern_type.name], b.operation.name)
+               for b in ncb_acls(Settings(ncbs="FRA,ITA,LBY"), "FRA")}  # fmt: skip
+    assert granted == planned

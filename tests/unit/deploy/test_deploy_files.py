@@ -23,7 +23,12 @@ DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "compose" / "compose.yaml"
 K8S = sorted((DEPLOY / "k8s").glob("*.yaml"))
 # Read by command options rather than by Settings.
-CLI_VARIABLES = {"HST_WORKER_NAME", "HST_KEYSTORE_PASSWORD", "HST_WORKER_PASSWORD", "HST_NCB_PASSWORD_"}
+CLI_VARIABLES = {
+    "HST_WORKER_NAME",
+    "HST_KEYSTORE_PASSWORD",
+    "HST_WORKER_PASSWORD",
+    "HST_NCB_PASSWORD_",
+}
 # Read by the test suite only.
 TEST_VARIABLES = {"HST_FAULT_TEST_MESSAGES", "HST_RUN_KNOWN_BUGS"}
 

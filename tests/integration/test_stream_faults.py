@@ -91,7 +91,7 @@ def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> N
         update={"search_timeout": 8.0}
     )  # shorter than the outage, longer than osmem's merge stalls under load (a 2 s timeout
     # made the worker abandon and re-send every slow bulk: no progress at all)
-    data = generate(GeneratorConfig(count=2000, seed=42))
+    data = generate(GeneratorConfig(count=1500, seed=42))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     osmem_pid = Stack(stack).status()["osmem"]["pid"]
     workers = Workers(worker_cfg, tmp_path)
@@ -121,7 +121,7 @@ def test_two_workers_with_a_kill_and_restart_give_the_exact_result(
     stack: Settings, tmp_path: Path
 ) -> None:
     cfg = isolated(stack, tmp_path)
-    data = generate(GeneratorConfig(count=2000, seed=43))
+    data = generate(GeneratorConfig(count=1200, seed=43))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     workers = Workers(cfg, tmp_path)
     try:

@@ -138,6 +138,11 @@ class Pipeline:
             web_port=web_port,
             web_host=settings.web_bind,
             table_standby_replicas=0,
+            # Do not wait for in-flight events on a rebalance: Faust's wait_empty can wait
+            # for ever for an event no agent will ack (faust #402, #133; seen here as a
+            # two-worker stall on an enriched-topic event). Uncommitted events are processed
+            # again by the new owner, and every effect here is idempotent.
+            stream_wait_empty=False,
             # Batch forwarded records: one produce request per record cost the worker and the
             # broker a fifth more CPU per message (measured: 7.5 -> 6.2 and 3.2 -> 2.5 ms).
             producer_linger=0.01,

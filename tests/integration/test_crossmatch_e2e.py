@@ -179,9 +179,9 @@ def test_watch_list_hits_raise_priority_and_alert_the_general_secretariat(run) -
 
 
 KNOWN_BUG = (
-    "issue 4, under observation: two workers once lost links after a kill -9 and once stalled "
-    "in Faust's wait_empty; since stream_wait_empty=False both passed 2 of 2 runs. Kept out of "
-    "the default suite (4 minutes) until more runs agree. Run with HST_RUN_KNOWN_BUGS=1."
+    "issue 4: with two workers, links were once lost after a kill -9 (again 1 of 4 runs since "
+    "stream_wait_empty=False), and a run without a kill stalled in Faust's wait_empty (0 of 4 "
+    "since). Kept out of the default suite until both are reliable. Run with HST_RUN_KNOWN_BUGS=1."
 )
 
 

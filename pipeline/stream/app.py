@@ -20,6 +20,7 @@ changelog writes and dead letters are durable before the source offsets move.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -278,14 +279,32 @@ class Pipeline:
             message_id=record["message_id"], source_ncb=record.get("source_ncb"),
         ))  # fmt: skip
 
-    # -- stage 1: decode and validate -------------------------------------------------------
-    async def _validate_agent(self, stream: StreamT) -> None:
+    # -- agent loops -------------------------------------------------------------------------
+    async def per_event(self, stream: Any, stage: str, handler: Any) -> None:
+        """Run ``handler`` on each event; an unexpected error makes it a dead letter."""
         async for event in stream.events():
             try:
-                await self.validate_event(event)
+                await handler(event)
             except Exception as exc:  # never a dead agent: the event becomes a dead letter
-                log.exception("validate: unexpected error")
-                await self._dead_letter_event(event, "validate", "internal_error", repr(exc))
+                log.exception("%s: unexpected error", stage)
+                await self._dead_letter_event(event, stage, "internal_error", repr(exc))
+
+    async def per_batch(self, stream: Any, stage: str, handler: Any) -> None:
+        """Run ``handler(stream, events)`` on batches; a failed batch is held and retried."""
+        async for events in stream.take_events(500, within=0.5):
+            delay = 1.0
+            while True:  # take_events acks the batch even if we raise: hold it instead
+                try:
+                    await handler(stream, events)
+                    break
+                except Exception:
+                    log.exception("%s: batch failed; holding it, retry in %.0fs", stage, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(60.0, delay * 2)
+
+    # -- stage 1: decode and validate -------------------------------------------------------
+    async def _validate_agent(self, stream: StreamT) -> None:
+        await self.per_event(stream, "validate", self.validate_event)
 
     async def validate_event(self, event: EventT) -> None:
         """Decode, validate and forward one inbound record."""
@@ -337,12 +356,7 @@ class Pipeline:
 
     # -- stage 2: deduplicate ---------------------------------------------------------------
     async def _dedupe_agent(self, stream: StreamT) -> None:
-        async for event in stream.events():
-            try:
-                await self.dedupe_event(event)
-            except Exception as exc:
-                log.exception("dedupe: unexpected error")
-                await self._dead_letter_event(event, "dedupe", "internal_error", repr(exc))
+        await self.per_event(stream, "dedupe", self.dedupe_event)
 
     async def dedupe_event(self, event: EventT) -> None:
         """Drop exact re-sends, absorb content duplicates, forward new messages."""

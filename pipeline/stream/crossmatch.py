@@ -22,7 +22,6 @@ repeats effects without changing the outcome; inboxes drop repeated notice ids.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -125,17 +124,9 @@ class CrossMatch:
         app.agent(self.links_topic, name="network", concurrency=1)(self._network_agent)
         app.agent(self.notify_topic, name="notify", concurrency=1)(self._notify_agent)
 
-    async def _guarded(self, stream: Any, stage: str, handler: Any) -> None:
-        async for event in stream.events():
-            try:
-                await handler(event)
-            except Exception as exc:  # never a dead agent: the event becomes a dead letter
-                log.exception("%s: unexpected error", stage)
-                await self.p._dead_letter_event(event, stage, "internal_error", repr(exc))
-
     # -- 4. fan out by identifier ----------------------------------------------------------
     async def _fanout_agent(self, stream: Any) -> None:
-        await self._guarded(stream, "fanout", self.fanout_event)
+        await self.p.per_event(stream, "fanout", self.fanout_event)
 
     async def fanout_event(self, event: Any) -> None:
         """Request the message's notices and one match per key it carries."""
@@ -167,7 +158,7 @@ class CrossMatch:
 
     # -- 5. match under one key ------------------------------------------------------------
     async def _match_agent(self, stream: Any) -> None:
-        await self._guarded(stream, "match", self.match_event)
+        await self.p.per_event(stream, "match", self.match_event)
 
     async def match_event(self, event: Any) -> None:
         """Link a newcomer to everything seen under its key; remember it."""
@@ -208,16 +199,7 @@ class CrossMatch:
     # -- 6. networks -----------------------------------------------------------------------
     async def _network_agent(self, stream: Any) -> None:
         # Batches: one bulk request and one lookup per batch instead of two per link.
-        async for events in stream.take_events(500, within=0.5):
-            delay = 1.0
-            while True:  # take_events acks the batch even if we raise: hold it instead
-                try:
-                    await self.network_batch(stream, events)
-                    break
-                except Exception:
-                    log.exception("network: batch failed; holding it, retry in %.0fs", delay)
-                    await asyncio.sleep(delay)
-                    delay = min(60.0, delay * 2)
+        await self.p.per_batch(stream, "network", self.network_batch)
 
     async def network_batch(self, stream: Any, events: list[Any]) -> None:
         """Join networks for a batch of links; index them; mark documents; ask for hit notices."""
@@ -330,7 +312,7 @@ class CrossMatch:
 
     # -- 7. diffusion ----------------------------------------------------------------------
     async def _notify_agent(self, stream: Any) -> None:
-        await self._guarded(stream, "notify", self.notify_event)
+        await self.p.per_event(stream, "notify", self.notify_event)
 
     async def notify_event(self, event: Any) -> None:
         """Apply the diffusion policy to one request and publish the notices."""

@@ -20,7 +20,6 @@ the bar; on the topic, the latest record of an ``record_id`` is the current one.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
@@ -96,12 +95,7 @@ class Synthesis:
 
     # -- 8. contributions ------------------------------------------------------------------
     async def _facts_agent(self, stream: Any) -> None:
-        async for event in stream.events():
-            try:
-                await self.fact_event(event)
-            except Exception as exc:  # never a dead agent: the event becomes a dead letter
-                log.exception("facts: unexpected error")
-                await self.p._dead_letter_event(event, "facts", "internal_error", repr(exc))
+        await self.p.per_event(stream, "facts", self.fact_event)
 
     async def fact_event(self, event: Any) -> None:
         """Send a message's contributions (or their removal) to the cells it counts in."""
@@ -162,16 +156,7 @@ class Synthesis:
 
     # -- 9. aggregates and alerts ----------------------------------------------------------
     async def _aggregate_agent(self, stream: Any) -> None:
-        async for events in stream.take_events(500, within=0.5):
-            delay = 1.0
-            while True:  # take_events acks the batch even if we raise: hold it instead
-                try:
-                    await self.aggregate_batch(stream, events)
-                    break
-                except Exception:
-                    log.exception("aggregate: batch failed; holding it, retry in %.0fs", delay)
-                    await asyncio.sleep(delay)
-                    delay = min(60.0, delay * 2)
+        await self.p.per_batch(stream, "aggregate", self.aggregate_batch)
 
     async def aggregate_batch(self, stream: Any, events: list[Any]) -> None:
         """Apply a batch of contributions; write the touched cells and any new alert."""

@@ -29,20 +29,15 @@ def run(
 
     from pipeline.core.dedupe import expiry
     from pipeline.search.client import sync_client
+    from pipeline.search.scan import scan
 
     cfg = common.settings()
     day = dt.date.fromisoformat(today) if today else dt.datetime.now(tz=dt.UTC).date()
     es = sync_client(cfg)
     query = {"range": {"handling.retention_review_date": {"lt": day.isoformat()}}}
-    resp = es.search(index=cfg.index_alias, query=query, size=1000, scroll="2m", sort=["_doc"],
-                     source_includes=["message_id", "source_ncb", "handling.retention_review_date"])  # fmt: skip
-    expired: list[tuple[str, str]] = []
-    while resp["hits"]["hits"]:
-        expired += [
-            (h["_id"], str(h["_source"]["handling"]["retention_review_date"])[:10])
-            for h in resp["hits"]["hits"]
-        ]
-        resp = es.scroll(scroll_id=resp["_scroll_id"], scroll="2m")
+    fields = ["message_id", "handling.retention_review_date"]
+    expired = [(d["message_id"], str(d["handling"]["retention_review_date"])[:10])
+               for d in scan(es, cfg.index_alias, query, fields)]  # fmt: skip
     if dry_run:
         for mid, review in expired:
             common.console.print(f"{mid}  review date {review}")

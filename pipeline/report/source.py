@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from typing import Any
 
 from pipeline.core.report import Scope
+from pipeline.search.scan import scan
 
 # What the bulletin reads of each document (no person details are fetched).
 FIELDS = [
@@ -33,17 +33,6 @@ def scope_query(scope: Scope) -> dict[str, Any]:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
 
-def fetch(es: Any, index: str, scope: Scope, page: int = 1000) -> list[dict[str, Any]]:
-    """Every document the scope may need (scrolling), as sources."""
-    out: list[dict[str, Any]] = []
-    resp = es.search(index=index, query=scope_query(scope), size=page, scroll="2m",
-                     sort=["_doc"], source_includes=FIELDS)  # fmt: skip
-    scroll_id = resp.get("_scroll_id")
-    while resp["hits"]["hits"]:
-        out += [h["_source"] for h in resp["hits"]["hits"]]
-        resp = es.scroll(scroll_id=scroll_id, scroll="2m")
-        scroll_id = resp.get("_scroll_id", scroll_id)
-    if scroll_id:
-        with contextlib.suppress(Exception):  # the server expires it anyway
-            es.clear_scroll(scroll_id=scroll_id)
-    return out
+def fetch(es: Any, index: str, scope: Scope) -> list[dict[str, Any]]:
+    """Every document the scope may need, as sources."""
+    return list(scan(es, index, scope_query(scope), FIELDS))

@@ -180,17 +180,20 @@ class Settings(BaseSettings):
         """The NCBs with their own topics (``HST_NCBS``), upper-case, in order."""
         return [n.strip().upper() for n in self.ncbs.split(",") if n.strip()]
 
+    def _own(self, topic: str, ncb: str) -> str:
+        return f"{topic}.{ncb}" if ncb in self.ncb_list else topic
+
     def inbound_topic_of(self, ncb: str) -> str:
         """The inbound topic an NCB publishes to: its own when it has one."""
-        return f"{self.topic_inbound}.{ncb}" if ncb in self.ncb_list else self.topic_inbound
+        return self._own(self.topic_inbound, ncb)
 
     def diffusion_topic_of(self, ncb: str) -> str:
         """Where the notices of a recipient go: its own topic when it has one."""
-        return f"{self.topic_diffusion}.{ncb}" if ncb in self.ncb_list else self.topic_diffusion
+        return self._own(self.topic_diffusion, ncb)
 
     def acks_topic_of(self, ncb: str) -> str:
         """Where the acknowledgements of an NCB go: its own topic when it has one."""
-        return f"{self.topic_acks}.{ncb}" if ncb in self.ncb_list else self.topic_acks
+        return self._own(self.topic_acks, ncb)
 
     @property
     def kafka_bootstrap(self) -> str:

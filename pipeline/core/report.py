@@ -84,9 +84,7 @@ class Scope:
         if self.region and doc.get("incident_sub_region") != self.region:
             return False
         day = incident_date(doc)
-        since = self.since
-        if since and baseline:
-            since = window_start(since, WEEK) - dt.timedelta(weeks=BASELINE_WINDOWS)
+        since = self.fetch_since() if baseline else self.since
         return not ((since and day < since) or (self.until and day >= self.until))
 
     def fetch_since(self) -> dt.date | None:

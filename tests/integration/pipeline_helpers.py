@@ -87,7 +87,7 @@ class Workers:
         log = self.log_dir / f"{name}-{len(self.started)}.log"
         proc = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli.main", "worker", "--name", name, "--web-port", str(port),
-             "--loglevel", "warning", "--batch-size", "1000", "--batch-within", "0.3"],
+             "--loglevel", os.environ.get("HST_TEST_WORKER_LOGLEVEL", "warning"), "--batch-size", "1000", "--batch-within", "0.3"],
             env=worker_env(self.cfg), stdout=log.open("wb"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         worker = WorkerProcess(name, proc, log, port)

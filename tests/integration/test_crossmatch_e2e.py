@@ -55,6 +55,7 @@ def drive(stack: Settings, tmp_path: Path, data: Generated, *, two_workers: bool
         if w2 is not None and kill:  # kill one mid-run and bring it back: partitions move twice
             wait_for(lambda: count(cfg) >= expected.live_count // 3, 300, "a third of the run")
             w2.kill9()
+            print("committed when w2 was killed:", _committed(cfg))  # shown if the test fails
             workers.start("w2")
         wait_for(lambda: count(cfg) >= expected.live_count, 600, "every message indexed")
         settled(cfg)
@@ -225,6 +226,17 @@ def _compare_one_and_two_workers(
     assert {n["notice_id"] for n in notices1} == {n["notice_id"] for n in notices2}
 
 
+def _committed(cfg: Settings) -> dict[str, int]:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({**cfg.kafka_client_config(), "group.id": cfg.app_id})
+    try:
+        tps = [TopicPartition(t, p) for t in (cfg.topic_match, cfg.topic_enriched) for p in range(cfg.partitions)]
+        return {f"{tp.topic}/{tp.partition}": tp.offset for tp in consumer.committed(tps, timeout=10)}
+    finally:
+        consumer.close()
+
+
 def _where_lost(cfg: Settings, lost: list[dict[str, Any]]) -> str:
     """Which stage a lost link last reached: the diagnosis a failed comparison prints."""
     in_links = {
@@ -238,12 +250,19 @@ def _where_lost(cfg: Settings, lost: list[dict[str, Any]]) -> str:
         who = env.get("person") or env.get("object") or {}
         matched[env["key"]].add(f"{who.get('message_id')}/{who.get('person_id', '')}"
                                 f"@p{m.partition()}o{m.offset()}")  # fmt: skip
+    history: dict[str, list[str]] = defaultdict(list)  # key -> match_keys table values written
+    for m in read_to_end(cfg, f"{cfg.app_id}-match_keys-changelog"):
+        key = orjson.loads(m.key()) if m.key() else None
+        refs = [f"{x.get('message_id', '')[:8]}/{x.get('person_id', '')}"
+                for x in (orjson.loads(m.value()) if m.value() else [])]  # fmt: skip
+        history[key].append(f"p{m.partition()}o{m.offset()}:{refs}")
     lines = [f"{len(lost)} links of the one-worker run are missing:"]
     for x in lost[:20]:
         sides = [m in enriched for m in x["message_ids"]]
         lines.append(f"  {x['link_id']} {x['kind']} key={x.get('key')} reached links topic: "
                      f"{x['link_id'] in in_links}; messages enriched: {sides}; "
-                     f"match requests under key: {sorted(matched.get(x.get('key') or '', ()))}")  # fmt: skip
+                     f"match requests under key: {sorted(matched.get(x.get('key') or '', ()))}; "
+                     f"table values: {history.get(x.get('key') or '', [])}")  # fmt: skip
     return "\n".join(lines)
 
 

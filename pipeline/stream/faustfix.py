@@ -23,15 +23,10 @@ read=6``, then ``commit 9 with 7 unacked``):
    starts after records nobody processed (12 links lost in one run). Here the consumer is
    fenced from the revocation until the new assignment is sought to its committed offsets:
    acknowledgements in between do not count and nothing is committed (the records are
-   delivered again), and acknowledgements of an older generation never count.
-
-4. Table changelog records wait in a producer buffer; before a commit Faust flushes it, but
-   the flush gives up when a record takes over 0.1 s to be handed over (``flush_atmost``),
-   and the buffer often holds a thousand records under load. The commit then goes ahead, and
-   a kill -9 loses table updates whose input offsets are committed: the next owner's table
-   lacks them (147 links lost in one run). Here the flush waits until every record buffered
-   before it was handed over (not for records added meanwhile, which would never end under
-   load), and then the producer itself is flushed.
+   delivered again), and acknowledgements of an older generation never count. The same
+   holds when a worker stops: Faust suspends the streams, which then acknowledge the events
+   they still hold without processing them, and commits on its way out (with
+   ``stream_wait_empty=False``); here acknowledgements after the stop began do not count.
 
 Faust-streaming is pinned (``uv.lock``); ``install`` refuses another version, so an upgrade
 makes someone re-check these against the new code. ``pipeline.stream.commitwatch`` repairs
@@ -41,14 +36,13 @@ what is left (a hole that stays open).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import os
 from typing import Any
 
 import faust
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import Consumer
-from faust.transport.producer import ProducerBuffer
 from faust.utils.functional import consecutive_numbers
 
 log = logging.getLogger("hst.worker")
@@ -100,7 +94,7 @@ def _new_offset(self: Any, tp: Any) -> int | None:
 
 def _ack(self: Any, message: Any) -> bool:
     stale = getattr(message, "generation_id", None) not in (None, self.app.consumer_generation_id)
-    if stale or getattr(self, "_hst_fenced", False):
+    if stale or getattr(self, "_hst_fenced", False) or getattr(self, "_hst_stopping", False):
         # Processed (or skipped) under an assignment that is gone: it is delivered again.
         message.acked = True
         self._unacked_messages.discard(message)
@@ -112,6 +106,12 @@ def _ack(self: Any, message: Any) -> bool:
 async def _on_partitions_revoked(self: Any, revoked: Any) -> None:
     self._hst_fenced = True  # lifted by _resume_streams once offsets are sought again
     await _original_revoked(self, revoked)
+
+
+async def _stop_consumer(self: Any) -> None:
+    if self._consumer is not None:  # from here on, streams skip what they hold: not processed
+        self._consumer._hst_stopping = True
+    await _original_stop_consumer(self)
 
 
 def _lift_fence(consumer: Any) -> None:
@@ -189,31 +189,9 @@ async def _resume_streams(self: Any, generation_id: int = 0) -> None:
     self.log.info("Worker ready")
 
 
-def _put(self: Any, fut: Any) -> None:
-    self._hst_put = getattr(self, "_hst_put", 0) + 1
-    _original_put(self, fut)
-
-
-async def _send_pending(self: Any, fut: Any) -> None:
-    try:
-        await _original_send_pending(self, fut)
-    finally:  # one task hands records over in order: a count says how far it got
-        self._hst_done = getattr(self, "_hst_done", 0) + 1
-
-
-async def _flush_buffer(self: Any) -> None:
-    """Wait until every record buffered before this call was handed to the producer."""
-    target = getattr(self, "_hst_put", 0)
-    while getattr(self, "_hst_done", 0) < target and not self.should_stop:
-        self.message_sent.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.message_sent.wait(), timeout=1.0)
-
-
-_original_put = ProducerBuffer.put
-_original_send_pending = ProducerBuffer._send_pending
 _original_ack = Consumer.ack
 _original_revoked = Consumer.on_partitions_revoked
+_original_stop_consumer = faust.App._stop_consumer
 _installed = False
 
 
@@ -226,12 +204,14 @@ def install() -> None:
         msg = (f"faust-streaming {faust.__version__} is not {FAUST_VERSION}: re-check "
                "pipeline/stream/faustfix.py against it before running workers")  # fmt: skip
         raise RuntimeError(msg)
-    Consumer._new_offset = _new_offset  # type: ignore[method-assign]
-    ProducerBuffer.put = _put  # type: ignore[method-assign]
-    ProducerBuffer._send_pending = _send_pending  # type: ignore[method-assign]
-    ProducerBuffer.flush = _flush_buffer  # type: ignore[method-assign]
-    Consumer.ack = _ack  # type: ignore[method-assign]
-    Consumer.on_partitions_revoked = _on_partitions_revoked  # type: ignore[method-assign]
-    Recovery.on_recovery_completed = _on_recovery_completed  # type: ignore[method-assign]
-    Recovery._resume_streams = _resume_streams  # type: ignore[method-assign]
+    off = set(os.environ.get("HST_FAUSTFIX_OFF", "").split(","))  # experiments only
+    if "offset" not in off:
+        Consumer._new_offset = _new_offset  # type: ignore[method-assign]
+    if "fence" not in off:
+        Consumer.ack = _ack  # type: ignore[method-assign]
+        Consumer.on_partitions_revoked = _on_partitions_revoked  # type: ignore[method-assign]
+        faust.App._stop_consumer = _stop_consumer  # type: ignore[method-assign]
+    if "seek" not in off:
+        Recovery.on_recovery_completed = _on_recovery_completed  # type: ignore[method-assign]
+        Recovery._resume_streams = _resume_streams  # type: ignore[method-assign]
     _installed = True

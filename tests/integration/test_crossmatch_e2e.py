@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from pipeline.core.diffusion import GS, HIT, has_minor
 from pipeline.core.enrich import enrich
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.generate.synthetic import Generated
-from pipeline.kafka.dlq import read_to_end
+from pipeline.kafka.dlq import read_dead_letters, read_to_end
 from pipeline.kafka.inbox import read_inbox
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
@@ -180,9 +180,12 @@ def test_watch_list_hits_raise_priority_and_alert_the_general_secretariat(run) -
 
 
 KNOWN_BUG = (
-    "issue 4: with two workers, links were once lost after a kill -9 (again 1 of 4 runs since "
-    "stream_wait_empty=False), and a run without a kill stalled in Faust's wait_empty (0 of 4 "
-    "since). Kept out of the default suite until both are reliable. Run with HST_RUN_KNOWN_BUGS=1."
+    "issue 4: with two workers and a kill -9 early in the run, links are still lost in about "
+    "half the runs (2026-12-01: 6 of 13 runs, 103-279 links; the match requests exist but "
+    "no table update of theirs reached the changelog). pipeline/stream/faustfix.py corrects "
+    "the offset faults seen on the way (commit past an unacknowledged record, acks during a "
+    "rebalance, resume before seek); the remaining loss is not explained. Kept out of the "
+    "default suite. Run with HST_RUN_KNOWN_BUGS=1 (HST_TEST_WORKER_LOGLEVEL=info for logs)."
 )
 
 
@@ -231,8 +234,14 @@ def _committed(cfg: Settings) -> dict[str, int]:
 
     consumer = Consumer({**cfg.kafka_client_config(), "group.id": cfg.app_id})
     try:
-        tps = [TopicPartition(t, p) for t in (cfg.topic_match, cfg.topic_enriched) for p in range(cfg.partitions)]
-        return {f"{tp.topic}/{tp.partition}": tp.offset for tp in consumer.committed(tps, timeout=10)}
+        tps = [
+            TopicPartition(t, p)
+            for t in (cfg.topic_match, cfg.topic_enriched)
+            for p in range(cfg.partitions)
+        ]
+        return {
+            f"{tp.topic}/{tp.partition}": tp.offset for tp in consumer.committed(tps, timeout=10)
+        }
     finally:
         consumer.close()
 
@@ -256,7 +265,10 @@ def _where_lost(cfg: Settings, lost: list[dict[str, Any]]) -> str:
         refs = [f"{x.get('message_id', '')[:8]}/{x.get('person_id', '')}"
                 for x in (orjson.loads(m.value()) if m.value() else [])]  # fmt: skip
         history[key].append(f"p{m.partition()}o{m.offset()}:{refs}")
-    lines = [f"{len(lost)} links of the one-worker run are missing:"]
+    letters = Counter((d["stage"], d["error_type"]) for d in read_dead_letters(cfg))
+    lines = [
+        f"{len(lost)} links of the one-worker run are missing (dead letters: {dict(letters)}):"
+    ]
     for x in lost[:20]:
         sides = [m in enriched for m in x["message_ids"]]
         lines.append(f"  {x['link_id']} {x['kind']} key={x.get('key')} reached links topic: "

@@ -113,12 +113,6 @@ class Settings(BaseSettings):
     synthesis_enabled: bool = Field(
         True, description="Run the synthesis agents (aggregates and trend alerts)."
     )
-    static_membership: bool = Field(
-        False,
-        description="Each worker joins its group as a static member named after it "
-        "(<app id>-<worker name>): restarted within the session timeout, it takes its "
-        "partitions back without a rebalance. Names must then be unique among running workers.",
-    )
     watchlist_dir: Path | None = Field(
         None, description="Directory of watch lists (*.csv, *.json), reloaded when they change."
     )

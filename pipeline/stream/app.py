@@ -50,8 +50,7 @@ from pipeline.kafka.publisher import make_codec
 from pipeline.search.bulk import BulkAction, bulk_write
 from pipeline.search.client import async_client
 from pipeline.settings import Settings
-from pipeline.stream import faustfix, metrics
-from pipeline.stream.commitwatch import CommitWatch
+from pipeline.stream import metrics
 from pipeline.stream.crossmatch import CrossMatch
 from pipeline.stream.deadletter import DeadLetter, headers_dict
 from pipeline.stream.synthesis import Synthesis
@@ -145,9 +144,6 @@ class Pipeline:
             # two-worker stall on an enriched-topic event). Uncommitted events are processed
             # again by the new owner, and every effect here is idempotent.
             stream_wait_empty=False,
-            consumer_group_instance_id=(
-                f"{settings.app_id}-{worker_name}" if settings.static_membership else None
-            ),
             # Batch forwarded records: one produce request per record cost the worker and the
             # broker a fifth more CPU per message (measured: 7.5 -> 6.2 and 3.2 -> 2.5 ms).
             producer_linger=0.01,
@@ -178,15 +174,6 @@ class Pipeline:
         self.crossmatch = CrossMatch(self)
         self.synthesis = Synthesis(self) if settings.synthesis_enabled else None
         self._register_views()
-        faustfix.install()
-        self.commit_watch: CommitWatch | None = None
-        self.app.timer(interval=5.0)(self._watch_commits)
-
-    async def _watch_commits(self) -> None:
-        """Find partitions whose commit is held by a hole; deliver them again (commitwatch)."""
-        if self.commit_watch is None:
-            self.commit_watch = CommitWatch(self.app.consumer)
-        await self.commit_watch.repair()
 
     def _raw_topic(self, name: str) -> Any:
         """A topic of raw bytes (we encode and decode ourselves) with explicit partitions."""

@@ -180,12 +180,12 @@ def test_watch_list_hits_raise_priority_and_alert_the_general_secretariat(run) -
 
 
 KNOWN_BUG = (
-    "issue 4: with two workers and a kill -9 early in the run, links are still lost in about "
-    "half the runs (2026-12-01: 6 of 13 runs, 103-279 links; the match requests exist but "
-    "no table update of theirs reached the changelog). pipeline/stream/faustfix.py corrects "
-    "the offset faults seen on the way (commit past an unacknowledged record, acks during a "
-    "rebalance, resume before seek); the remaining loss is not explained. Kept out of the "
-    "default suite. Run with HST_RUN_KNOWN_BUGS=1 (HST_TEST_WORKER_LOGLEVEL=info for logs)."
+    "issue 4: with two workers and a kill -9 early in the run, links are lost in some runs "
+    "(2026-12-01, Faust's own offset bookkeeping: 1 loss of 5 links and 1 stall in 5 runs; "
+    "there Faust committed past an enriched record no agent processed, faust #606). "
+    "Corrections of Faust's commit bookkeeping (commit 3a9d5e1) measured worse (7 losses of "
+    "103-279 links in 11 runs) and were removed. Run with HST_RUN_KNOWN_BUGS=1 "
+    "(HST_TEST_WORKER_LOGLEVEL=info keeps the workers' logs)."
 )
 
 

@@ -31,8 +31,6 @@ CLI_VARIABLES = {
 }
 # Read by the test suite only.
 TEST_VARIABLES = {"HST_FAULT_TEST_MESSAGES", "HST_RUN_KNOWN_BUGS", "HST_TEST_WORKER_LOGLEVEL"}
-# Read by pipeline/stream/faustfix.py before any settings exist: comparisons only.
-DIAGNOSTIC_VARIABLES = {"HST_FAUSTFIX_OFF"}
 
 
 def _yaml_docs() -> dict[Path, list[Any]]:
@@ -58,10 +56,7 @@ def test_every_file_parses_and_kubernetes_objects_are_complete() -> None:
 
 def test_every_hst_variable_named_is_a_setting() -> None:
     known = (
-        {f"HST_{name.upper()}" for name in Settings.model_fields}
-        | CLI_VARIABLES
-        | TEST_VARIABLES
-        | DIAGNOSTIC_VARIABLES
+        {f"HST_{name.upper()}" for name in Settings.model_fields} | CLI_VARIABLES | TEST_VARIABLES
     )
     files = [COMPOSE, DEPLOY / "compose" / ".env.example", DEPLOY / "docker" / "Dockerfile", *K8S,
              ROOT / "README.md"]  # fmt: skip

@@ -184,7 +184,7 @@ KNOWN_BUG = (
     "(2026-12-01, Faust's own offset bookkeeping: 1 loss of 5 links and 1 stall in 5 runs; "
     "there Faust committed past an enriched record no agent processed, faust #606). "
     "Corrections of Faust's commit bookkeeping (commit 3a9d5e1) measured worse (7 losses of "
-    "103-279 links in 11 runs) and were removed. Run with HST_RUN_KNOWN_BUGS=1 "
+    "12-279 links in 11 runs) and were removed. Run with HST_RUN_KNOWN_BUGS=1 "
     "(HST_TEST_WORKER_LOGLEVEL=info keeps the workers' logs)."
 )
 

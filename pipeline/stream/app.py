@@ -50,7 +50,8 @@ from pipeline.kafka.publisher import make_codec
 from pipeline.search.bulk import BulkAction, bulk_write
 from pipeline.search.client import async_client
 from pipeline.settings import Settings
-from pipeline.stream import metrics
+from pipeline.stream import faustfix, metrics
+from pipeline.stream.commitwatch import CommitWatch
 from pipeline.stream.crossmatch import CrossMatch
 from pipeline.stream.deadletter import DeadLetter, headers_dict
 from pipeline.stream.synthesis import Synthesis
@@ -174,6 +175,15 @@ class Pipeline:
         self.crossmatch = CrossMatch(self)
         self.synthesis = Synthesis(self) if settings.synthesis_enabled else None
         self._register_views()
+        faustfix.install()  # no commit past an unacknowledged record (faust #606)
+        self.commit_watch: CommitWatch | None = None
+        self.app.timer(interval=5.0)(self._watch_commits)
+
+    async def _watch_commits(self) -> None:
+        """Deliver again a partition whose commit a hole holds (pipeline.stream.commitwatch)."""
+        if self.commit_watch is None:
+            self.commit_watch = CommitWatch(self.app.consumer)
+        await self.commit_watch.repair()
 
     def _raw_topic(self, name: str) -> Any:
         """A topic of raw bytes (we encode and decode ourselves) with explicit partitions."""

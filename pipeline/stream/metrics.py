@@ -30,6 +30,11 @@ BULK_SECONDS = Histogram(
 SEARCH_RETRIES = Counter(
     "hst_search_retries_total", "Bulk retries (search unavailable)", registry=REGISTRY
 )
+COMMIT_HOLES = Counter(
+    "hst_commit_holes_total",
+    "Partitions whose commit was held by an unacknowledged offset, per remedy (seek, skip)",
+    ["action"], registry=REGISTRY,
+)  # fmt: skip
 SEARCH_UP = Gauge(
     "hst_search_up", "1 when the last bulk succeeded, 0 while retrying", registry=REGISTRY
 )

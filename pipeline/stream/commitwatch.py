@@ -1,0 +1,112 @@
+"""Watch a worker's offset commits for partitions held back by a hole in the acknowledgements.
+
+A worker commits a partition up to the first offset no stream acknowledged
+(``pipeline.stream.faustfix``). Should an offset stay unacknowledged while later ones are
+(a record dropped between fetch and agent in a rebalance), the commit would stop for good
+while the worker goes on: lag grows, and the next rebalance replays everything since. The
+watch finds such a hole after ``stall_after`` seconds and seeks the partition back to its
+committed offset, so the missing records are delivered again (every effect is idempotent).
+A hole that is still there ``stall_after`` seconds after that seek holds no record (a
+transaction marker or a compacted offset): it is marked as a gap and the commit moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.stream import metrics
+
+log = logging.getLogger("hst.worker")
+
+SEEK = "seek"  # first remedy: deliver the partition again from its committed offset
+SKIP = "skip"  # second: the hole holds no record
+
+
+@dataclass(frozen=True)
+class Hole:
+    """A partition whose commit is held back, and what to do about it."""
+
+    tp: Any
+    committed: int
+    first_acked: int
+    held_for: float
+    action: str
+
+
+@dataclass
+class CommitWatch:
+    """Find partitions whose commit is held back; seek them back, then skip what is not there."""
+
+    consumer: Any
+    stall_after: float = 20.0
+    clock: Callable[[], float] = time.monotonic
+    _waiting: dict[Any, tuple[int, float]] = field(default_factory=dict)  # tp -> (offset, since)
+    _sought: dict[Any, int] = field(default_factory=dict)  # tp -> offset already sought back to
+
+    def holes(self) -> list[Hole]:
+        """Partitions held at the same committed offset for ``stall_after`` seconds, with a remedy."""
+        now = self.clock()
+        consumer = self.consumer
+        found: list[Hole] = []
+        waiting: dict[Any, tuple[int, float]] = {}
+        for tp in consumer.assignment():
+            acked = consumer._acked.get(tp) or []
+            committed = consumer._committed_offset.get(tp)
+            if not acked or committed is None or min(acked) <= committed:
+                continue
+            offset, since = self._waiting.get(tp, (committed, now))
+            if offset != committed:  # the commit moved: a new wait starts
+                since = now
+            waiting[tp] = (committed, since)
+            if now - since >= self.stall_after:
+                action = SKIP if self._sought.get(tp) == committed else SEEK
+                found.append(Hole(tp, committed, min(acked), now - since, action))
+        self._waiting = waiting
+        self._sought = {tp: o for tp, o in self._sought.items() if tp in waiting}
+        return found
+
+    async def repair(self) -> list[Hole]:
+        """Apply each hole's remedy; return the holes found."""
+        if self.consumer.app.rebalancing:  # offsets are being reset: nothing to judge
+            return []
+        found = self.holes()
+        for hole in found:
+            metrics.COMMIT_HOLES.labels(hole.action).inc()
+            if hole.action == SEEK:
+                log.warning(
+                    "commit of %s held at offset %d for %.0fs while %d is acknowledged: "
+                    "delivering the partition again from %d",
+                    hole.tp, hole.committed, hole.held_for, hole.first_acked, hole.committed,
+                )  # fmt: skip
+                await self._seek(hole.tp, hole.committed)
+                self._sought[hole.tp] = hole.committed
+            else:
+                log.warning(
+                    "commit of %s still held at offset %d after delivering it again: offsets "
+                    "%d..%d hold no record; moving on",
+                    hole.tp, hole.committed, hole.committed, hole.first_acked - 1,
+                )  # fmt: skip
+                self.consumer._gap[hole.tp].addi(hole.committed, hole.first_acked)
+            self._waiting.pop(hole.tp, None)
+        return found
+
+    async def _seek(self, tp: Any, offset: int) -> None:
+        # Stop fetching first, as Faust does in a rebalance: records already in hand would
+        # otherwise arrive after the seek and pass for a gap.
+        consumer = self.consumer
+        app = consumer.app
+        rebalances = app.rebalancing_count
+        consumer.stop_flow()
+        try:
+            await asyncio.sleep(0.2)
+            if app.rebalancing_count == rebalances:
+                await consumer.seek(tp, offset)
+        finally:
+            # A rebalance meanwhile seeks every partition itself and resumes the flow after.
+            if not app.rebalancing and app.rebalancing_count == rebalances:
+                consumer.resume_flow()

@@ -1,0 +1,115 @@
+"""The commit watch: a hole that holds a partition's commit is delivered again, then skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from faust.types import TP
+from intervaltree import IntervalTree
+
+from pipeline.stream.commitwatch import SEEK, SKIP, CommitWatch
+from pipeline.stream.faustfix import committable_offset
+
+TP0 = TP("hst.enriched", 0)
+
+
+@dataclass
+class App:
+    rebalancing: bool = False
+    rebalancing_count: int = 0
+
+
+@dataclass
+class Consumer:
+    """The part of Faust's consumer the watch reads and drives."""
+
+    app: App = field(default_factory=App)
+    _acked: dict[Any, list[int]] = field(default_factory=dict)
+    _committed_offset: dict[Any, int] = field(default_factory=dict)
+    _gap: dict[Any, IntervalTree] = field(default_factory=lambda: {TP0: IntervalTree()})
+    sought: list[tuple[Any, int]] = field(default_factory=list)
+    flow: list[str] = field(default_factory=list)
+
+    def assignment(self) -> set[Any]:
+        return {TP0}
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.sought.append((tp, offset))
+
+    def stop_flow(self) -> None:
+        self.flow.append("stop")
+
+    def resume_flow(self) -> None:
+        self.flow.append("resume")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _watch() -> tuple[CommitWatch, Consumer, Clock]:
+    consumer, clock = Consumer(), Clock()
+    return CommitWatch(consumer, stall_after=20.0, clock=clock), consumer, clock
+
+
+async def test_a_partition_without_hole_is_left_alone() -> None:
+    watch, consumer, clock = _watch()
+    consumer._committed_offset[TP0] = 6
+    consumer._acked[TP0] = [6, 7, 8]
+    for _ in range(5):
+        clock.now += 30
+        assert await watch.repair() == []
+    assert consumer.sought == []
+
+
+async def test_a_hole_is_delivered_again_then_skipped_if_it_holds_no_record() -> None:
+    watch, consumer, clock = _watch()
+    consumer._committed_offset[TP0] = 6
+    consumer._acked[TP0] = [8, 9]
+    assert await watch.repair() == []  # seen, not yet held long enough
+    clock.now += 10
+    assert await watch.repair() == []
+    clock.now += 10
+    [hole] = await watch.repair()
+    assert (hole.action, hole.committed, hole.first_acked) == (SEEK, 6, 8)
+    assert consumer.sought == [(TP0, 6)]
+    assert consumer.flow == ["stop", "resume"]  # no records in hand pass the seek
+    clock.now += 20
+    assert await watch.repair() == []  # a new wait after the seek
+    clock.now += 20
+    [hole] = await watch.repair()
+    assert hole.action == SKIP
+    gaps = sorted((iv.begin, iv.end) for iv in consumer._gap[TP0])
+    assert gaps == [(6, 8)]
+    assert committable_offset(consumer._acked[TP0], gaps, 6) == 10
+
+
+async def test_a_moving_commit_restarts_the_wait() -> None:
+    watch, consumer, clock = _watch()
+    consumer._committed_offset[TP0] = 6
+    consumer._acked[TP0] = [8]
+    await watch.repair()
+    clock.now += 15
+    consumer._committed_offset[TP0] = 7  # the commit moved; a new hole at 7
+    await watch.repair()
+    clock.now += 15
+    assert await watch.repair() == []
+    clock.now += 5
+    [hole] = await watch.repair()
+    assert (hole.committed, hole.action) == (7, SEEK)
+
+
+async def test_nothing_is_judged_during_a_rebalance() -> None:
+    watch, consumer, clock = _watch()
+    consumer._committed_offset[TP0] = 6
+    consumer._acked[TP0] = [8]
+    consumer.app.rebalancing = True
+    for _ in range(3):
+        clock.now += 30
+        assert await watch.repair() == []
+    assert consumer.sought == []

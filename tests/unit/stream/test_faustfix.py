@@ -1,0 +1,75 @@
+"""The corrected commit: never past an offset no stream acknowledged."""
+
+from __future__ import annotations
+
+import faust
+from faust.types import TP
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.stream import faustfix
+from pipeline.stream.faustfix import committable_offset
+
+
+def test_a_hole_at_the_committed_offset_holds_the_commit() -> None:
+    # Faust 0.15.3 commits 10 here: offset 6 was never processed (faust #606).
+    acked = [7, 8, 9]
+    assert committable_offset(acked, [], 6) is None
+    assert acked == [7, 8, 9]  # kept until the hole is filled
+
+
+def test_the_commit_moves_through_the_run_that_starts_at_the_committed_offset() -> None:
+    acked = [6, 7, 9]
+    assert committable_offset(acked, [], 6) == 8
+    assert acked == [9]
+
+
+def test_gaps_count_as_handled_and_stale_offsets_are_dropped() -> None:
+    acked = [3, 4, 7, 8]
+    assert committable_offset(acked, [(6, 7)], 6) == 9
+    assert acked == []
+
+
+def test_before_the_first_commit_the_first_run_is_committed() -> None:
+    for no_commit in (None, -1):  # Faust keeps -1 after seeking a partition never committed
+        acked = [5, 6, 8]
+        assert committable_offset(acked, [], no_commit) == 7
+        assert acked == [8]
+
+
+@given(
+    st.sets(st.integers(0, 60), max_size=40),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(1, 5)), max_size=3),
+    st.integers(0, 60),
+)
+def test_every_offset_below_the_commit_was_acknowledged_or_a_gap(
+    acked: set[int], raw_gaps: list[tuple[int, int]], committed: int
+) -> None:
+    gaps = [(b, b + n) for b, n in raw_gaps]
+    handled = set(acked) | {o for b, e in gaps for o in range(b, e)}
+    result = committable_offset(sorted(acked), gaps, committed)
+    if result is None:
+        assert committed not in handled or not acked
+    else:
+        assert result > committed
+        assert all(o in handled for o in range(committed, result))
+        assert result not in handled  # the whole run, not part of it
+
+
+def _consumer() -> object:
+    faustfix.install()
+    app = faust.App("faustfix-test", broker="kafka://127.0.0.1:1")
+    return app.consumer
+
+
+def test_the_installed_consumer_holds_the_commit_at_a_hole() -> None:
+    consumer = _consumer()
+    tp = TP("t", 0)
+    consumer._committed_offset[tp] = 6  # type: ignore[attr-defined]
+    consumer._acked[tp] = [7, 8]  # type: ignore[attr-defined]
+    consumer._acked_index[tp] = {7, 8}  # type: ignore[attr-defined]
+    assert consumer._new_offset(tp) is None  # type: ignore[attr-defined]
+    consumer._acked[tp].append(6)  # type: ignore[attr-defined]
+    consumer._acked_index[tp].add(6)  # type: ignore[attr-defined]
+    assert consumer._new_offset(tp) == 9  # type: ignore[attr-defined]
+    assert consumer._acked_index[tp] == set()  # type: ignore[attr-defined]

@@ -183,8 +183,9 @@ KNOWN_BUG = (
     "issue 4: with two workers and a kill -9 early in the run, Faust's own commits lost links "
     "in 1 of 5 runs (it committed past an unprocessed record, faust #606) and stalled in 1. "
     "With pipeline/stream/faustfix.py and the commit watch, 3 of 3 runs passed (2026-12-01); "
-    "broader corrections (commit 3a9d5e1) lost links in 7 of 11. Kept out of the default suite "
-    "until more runs show it reliable. Run with HST_RUN_KNOWN_BUGS=1 "
+    "broader corrections (commit 3a9d5e1) lost links in 7 of 11. After it landed: 2 more kill "
+    "runs passed, a run without a kill lost 23 links. Kept out of the default suite until "
+    "both are reliable. Run with HST_RUN_KNOWN_BUGS=1 "
     "(HST_TEST_WORKER_LOGLEVEL=info keeps the workers' logs)."
 )
 

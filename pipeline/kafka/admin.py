@@ -114,19 +114,40 @@ def consumed_topics(settings: Settings) -> list[str]:
             settings.topic_notify, settings.topic_facts, settings.topic_cells]  # fmt: skip
 
 
-def consumer_lag(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:
-    """Per-topic lag of a consumer group (high watermark minus committed offset)."""
-    consumer = Consumer(
+def _group_consumer(settings: Settings, group: str) -> Consumer:
+    """A consumer of ``group`` that only reads offsets (it never joins nor commits)."""
+    return Consumer(
         {**settings.kafka_client_config(), "group.id": group, "enable.auto.commit": False}
     )
+
+
+def _committed(consumer: Consumer, topic: str) -> list[TopicPartition] | None:
+    """The group's committed offset of every partition of ``topic`` (None: no such topic)."""
+    meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+    if meta is None or meta.error is not None:
+        return None
+    return list(consumer.committed([TopicPartition(topic, p) for p in meta.partitions], timeout=10))
+
+
+def committed_offsets(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:
+    """``topic/partition`` -> the group's committed offset (negative when none yet)."""
+    consumer = _group_consumer(settings, group)
+    try:
+        return {f"{tp.topic}/{tp.partition}": tp.offset
+                for topic in topics for tp in _committed(consumer, topic) or []}  # fmt: skip
+    finally:
+        consumer.close()
+
+
+def consumer_lag(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:
+    """Per-topic lag of a consumer group (high watermark minus committed offset)."""
+    consumer = _group_consumer(settings, group)
     lag: dict[str, int] = {}
     try:
         for topic in topics:
-            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-            if meta is None or meta.error is not None:
+            committed = _committed(consumer, topic)
+            if committed is None:
                 continue
-            tps = [TopicPartition(topic, p) for p in meta.partitions]
-            committed = consumer.committed(tps, timeout=10)
             total = 0
             for tp in committed:
                 low, high = consumer.get_watermark_offsets(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.stream import metrics
+from pipeline.stream.faustfix import known_commit
 
 log = logging.getLogger("hst.worker")
 
@@ -56,7 +57,7 @@ class CommitWatch:
         waiting: dict[Any, tuple[int, float]] = {}
         for tp in consumer.assignment():
             acked = consumer._acked.get(tp) or []
-            committed = consumer._committed_offset.get(tp)
+            committed = known_commit(consumer._committed_offset.get(tp))
             if not acked or committed is None or min(acked) <= committed:
                 continue
             offset, since = self._waiting.get(tp, (committed, now))

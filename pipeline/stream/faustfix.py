@@ -25,6 +25,11 @@ from faust.utils.functional import consecutive_numbers
 FAUST_VERSION = "0.15.3"  # the version this correction was written against
 
 
+def known_commit(committed: int | None) -> int | None:
+    """Faust's committed offset of a partition; None before the first commit (Faust keeps -1 too)."""
+    return committed if committed is not None and committed >= 0 else None
+
+
 def committable_offset(acked: list[int], gaps: list[tuple[int, int]], committed: int | None) -> int | None:  # fmt: skip
     """The offset to commit: one past the run of handled offsets that starts at ``committed``.
 
@@ -34,8 +39,7 @@ def committable_offset(acked: list[int], gaps: list[tuple[int, int]], committed:
     """
     if not acked:
         return None
-    if committed is not None and committed < 0:  # Faust keeps -1 for "no commit yet"
-        committed = None
+    committed = known_commit(committed)
     handled = set(acked)
     for begin, end in gaps:
         handled.update(range(begin, end))

@@ -17,6 +17,7 @@ from pipeline.core.diffusion import GS, HIT, has_minor
 from pipeline.core.enrich import enrich
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.generate.synthetic import Generated
+from pipeline.kafka.admin import committed_offsets
 from pipeline.kafka.dlq import read_dead_letters, read_to_end
 from pipeline.kafka.inbox import read_inbox
 from pipeline.kafka.publisher import Publisher
@@ -55,7 +56,10 @@ def drive(stack: Settings, tmp_path: Path, data: Generated, *, two_workers: bool
         if w2 is not None and kill:  # kill one mid-run and bring it back: partitions move twice
             wait_for(lambda: count(cfg) >= expected.live_count // 3, 300, "a third of the run")
             w2.kill9()
-            print("committed when w2 was killed:", _committed(cfg))  # shown if the test fails
+            print(
+                "committed when w2 was killed:",  # shown if the test fails
+                committed_offsets(cfg, cfg.app_id, [cfg.topic_match, cfg.topic_enriched]),
+            )
             workers.start("w2")
         wait_for(lambda: count(cfg) >= expected.live_count, 600, "every message indexed")
         settled(cfg)
@@ -228,23 +232,6 @@ def _compare_one_and_two_workers(
     assert sum(len(v) for v in nets.values()) > 30
     assert networks(docs2) == nets  # same ids, same members
     assert {n["notice_id"] for n in notices1} == {n["notice_id"] for n in notices2}
-
-
-def _committed(cfg: Settings) -> dict[str, int]:
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer({**cfg.kafka_client_config(), "group.id": cfg.app_id})
-    try:
-        tps = [
-            TopicPartition(t, p)
-            for t in (cfg.topic_match, cfg.topic_enriched)
-            for p in range(cfg.partitions)
-        ]
-        return {
-            f"{tp.topic}/{tp.partition}": tp.offset for tp in consumer.committed(tps, timeout=10)
-        }
-    finally:
-        consumer.close()
 
 
 def _where_lost(cfg: Settings, lost: list[dict[str, Any]]) -> str:

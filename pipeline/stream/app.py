@@ -140,11 +140,13 @@ class Pipeline:
             web_port=web_port,
             web_host=settings.web_bind,
             table_standby_replicas=0,
-            # Do not wait for in-flight events on a rebalance: Faust's wait_empty can wait
-            # for ever for an event no agent will ack (faust #402, #133; seen here as a
-            # two-worker stall on an enriched-topic event). Uncommitted events are processed
-            # again by the new owner, and every effect here is idempotent.
-            stream_wait_empty=False,
+            # Finish the events in flight before giving partitions up: otherwise an agent
+            # goes on writing a table partition (its changelog) that the next owner has
+            # already recovered, and that owner's later writes can be overwritten. Faust's
+            # wait can hang on a record read by two agents when one of them had it cleared
+            # from its queue (faust #402, #133; seen here on the enriched topic): every
+            # topic here has one reading agent.
+            stream_wait_empty=True,
             # Batch forwarded records: one produce request per record cost the worker and the
             # broker a fifth more CPU per message (measured: 7.5 -> 6.2 and 3.2 -> 2.5 ms).
             producer_linger=0.01,
@@ -175,7 +177,13 @@ class Pipeline:
         self.crossmatch = CrossMatch(self)
         self.synthesis = Synthesis(self) if settings.synthesis_enabled else None
         self._register_views()
-        faustfix.install()  # no commit past an unacknowledged record (faust #606)
+        faustfix.install()  # no commit past an unprocessed record (faust #606 and more)
+        inbound = [
+            settings.topic_inbound,
+            *(settings.inbound_topic_of(n) for n in settings.ncb_list),
+        ]
+        read = {t for agent in self.app.agents.values() for t in agent.channel.topics}
+        faustfix.guard(read, read - set(inbound))
         self.commit_watch: CommitWatch | None = None
         self.app.timer(interval=5.0)(self._watch_commits)
 
@@ -298,6 +306,7 @@ class Pipeline:
             except Exception as exc:  # never a dead agent: the event becomes a dead letter
                 log.exception("%s: unexpected error", stage)
                 await self._dead_letter_event(event, stage, "internal_error", repr(exc))
+            faustfix.mark_done(event)
 
     async def per_batch(self, stream: Any, stage: str, handler: Any) -> None:
         """Run ``handler(stream, events)`` on batches; a failed batch is held and retried."""
@@ -306,6 +315,8 @@ class Pipeline:
             while True:  # take_events acks the batch even if we raise: hold it instead
                 try:
                     await handler(stream, events)
+                    for event in events:
+                        faustfix.mark_done(event)
                     break
                 except Exception:
                     log.exception("%s: batch failed; holding it, retry in %.0fs", stage, delay)
@@ -410,7 +421,12 @@ class Pipeline:
     # -- stage 3: enrich and index ----------------------------------------------------------
     async def _index_agent(self, stream: StreamT) -> None:
         manual = stream.noack()  # events are acked by the writer once their effects are durable
-        writer = IndexWriter(self.write_batch, manual.ack, max_batch=self.batch_size,
+
+        async def ack(event: EventT) -> None:
+            faustfix.mark_done(event)
+            await manual.ack(event)
+
+        writer = IndexWriter(self.write_batch, ack, max_batch=self.batch_size,
                              linger=self.batch_within, max_pending=4 * self.batch_size)  # fmt: skip
         try:
             async for event in manual.events():
@@ -496,7 +512,10 @@ class Pipeline:
         for action in actions:
             if action.op == "index" and action.doc_id not in failed_ids and action.doc is not None:
                 action.doc["processing"]["acked_at"] = acked_at
-                await self.enriched.send(key=action.doc_id.encode(), value=orjson.dumps(action.doc))
+                value = orjson.dumps(action.doc)
+                await self.enriched.send(key=action.doc_id.encode(), value=value)
+                if self.synthesis is not None:  # its own copy: one reading agent per topic
+                    await self.synthesis.facts_topic.send(key=action.doc_id.encode(), value=value)
 
     async def _on_search_retry(self, reason: str, delay: float) -> None:
         metrics.SEARCH_RETRIES.inc()

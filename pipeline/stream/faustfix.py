@@ -1,4 +1,4 @@
-"""A correction to Faust's offset commits: never past a record no stream acknowledged.
+"""Corrections to Faust's offset commits: never past a record no agent processed.
 
 Faust's ``Consumer._new_offset`` lets a commit through when the lowest acknowledged offset
 is one above the committed one (``> 1`` where ``> 0`` is meant; faust-streaming #606, open),
@@ -10,19 +10,65 @@ the log); ``pipeline.stream.commitwatch`` delivers a held partition again so the
 filled. With the two together, three runs of that test passed, and the watch re-delivered
 three such holes in one of them (2026-12-01).
 
+Three more ways for a commit to pass an unprocessed record, all around rebalances (a run of
+the two-worker comparison without any kill lost 23 links):
+
+- Streams acknowledge the events they *skip* (read while a rebalance suspends the flow, or
+  of an older generation) "so that the lag does not grow". Those acknowledgements count as
+  processed, and a commit during the rebalance, or after the partition is sought back,
+  moves past records no agent saw. Here an acknowledgement counts only for an event our
+  agent loops marked ``done`` (``mark_done``); the others are delivered again after the
+  seek every rebalance ends with.
+- A gap (offsets the fetcher never saw) counts as processed. Gaps are real on topics with
+  transaction markers, but the seek that ends a rebalance also makes false ones (records
+  fetched before it look like a jump). The pipeline's own topics have no markers (its
+  producer is not transactional), so there a gap does not count; on inbound topics, where
+  a gateway may write in transactions, it still does.
+- The producer buffer (table changelog writes) is flushed before a commit, but the flush
+  gives up when one record takes over 0.1 s to be handed over. Here it goes on until the
+  buffer is empty or ``FLUSH_DEADLINE`` passed.
+
 Faust-streaming is pinned (``requirements.lock``); ``install`` refuses another version, so
 an upgrade makes someone re-check this against the new code.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from collections.abc import Iterable
 from typing import Any
 
 import faust
 from faust.transport.consumer import Consumer
+from faust.transport.producer import ProducerBuffer
 from faust.utils.functional import consecutive_numbers
+from mode.utils.futures import notify
 
 FAUST_VERSION = "0.15.3"  # the version this correction was written against
+FLUSH_DEADLINE = 30.0  # seconds a pre-commit flush of the producer buffer may take
+
+# Messages whose processing finished (an agent loop marked them), and the topics this
+# applies to (those our agents read); weak, so a message is forgotten with its event.
+_done: weakref.WeakSet[Any] = weakref.WeakSet()
+_guarded: set[str] = set()
+_no_gaps: set[str] = set()
+
+
+def guard(topics: Iterable[str], internal: Iterable[str]) -> None:
+    """Count acknowledgements on ``topics`` only for events marked done; no gaps on ``internal``."""
+    _guarded.update(topics)
+    _no_gaps.update(internal)
+
+
+def mark_done(event: Any) -> None:
+    """The event's effects are handed over: its acknowledgement may move the commit."""
+    _done.add(event.message)
+
+
+def counts(topic: str, processed: bool) -> bool:
+    """Whether an acknowledgement of a record of ``topic`` may move the commit."""
+    return processed or topic not in _guarded
 
 
 def known_commit(committed: int | None) -> int | None:
@@ -60,13 +106,36 @@ def _new_offset(self: Any, tp: Any) -> int | None:
     if not acked:
         return None
     gap_tree = self._gap[tp]
-    gaps = sorted((iv.begin, iv.end) for iv in gap_tree)
+    gaps = [] if tp.topic in _no_gaps else sorted((iv.begin, iv.end) for iv in gap_tree)
     before = set(acked)
     result = committable_offset(acked, gaps, self._committed_offset[tp])
     if result is not None:
         gap_tree.chop(0, result)
         self._acked_index[tp].difference_update(before - set(acked))
     return result
+
+
+def _ack(self: Any, message: Any) -> bool:
+    if counts(message.topic, message in _done):
+        return bool(_original_ack(self, message))
+    # Skipped by a stream during a rebalance: not processed. It is delivered again after the
+    # seek that ends the rebalance; mark it so nobody waits for it meanwhile.
+    message.acked = True
+    self._unacked_messages.discard(message)
+    notify(self._waiting_for_ack)
+    return False
+
+
+async def _flush(self: Any) -> None:
+    # Faust's flush returns when one record takes over 0.1 s; a commit would then pass
+    # table writes still in the buffer. Loop until it is empty (or the deadline).
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + FLUSH_DEADLINE
+    while self.size and loop.time() < deadline:
+        await self.flush_atmost(None)
+
+
+_original_ack = Consumer.ack
 
 
 def install() -> None:
@@ -76,3 +145,5 @@ def install() -> None:
                "pipeline/stream/faustfix.py against it before running workers")  # fmt: skip
         raise RuntimeError(msg)
     Consumer._new_offset = _new_offset  # type: ignore[method-assign]
+    Consumer.ack = _ack  # type: ignore[method-assign]
+    ProducerBuffer.flush = _flush  # type: ignore[method-assign]

@@ -2,7 +2,7 @@
 
 Two agents after indexing (pure rules in ``pipeline.core.synthesis``):
 
-8. ``facts`` on the enriched topic and ``<inbound>.facts`` (withdrawals), keyed by
+8. ``facts`` on ``<inbound>.facts`` (each indexed document, withdrawals), keyed by
    message_id (table ``synth_facts``: the cells each message counts in): sends one
    contribution per cell to ``<inbound>.cells`` keyed by series, or its removal when the
    message is withdrawn or replaced.
@@ -74,12 +74,10 @@ class Synthesis:
         self.facts_topic = pipeline._raw_topic(settings.topic_facts)
         self.cells_topic = pipeline._raw_topic(settings.topic_cells)
         self.out_topic = pipeline._raw_topic(settings.topic_synthesis)
-        sources = app.topic(settings.topic_enriched, settings.topic_facts, key_serializer="raw",
-                            value_serializer="raw", partitions=settings.partitions)  # fmt: skip
         self.facts_table = app.Table("synth_facts", partitions=settings.partitions)
         self.members_table = app.Table("synth_members", partitions=settings.partitions)
         self.series_table = app.Table("synth_series", partitions=settings.partitions)
-        app.agent(sources, name="facts", concurrency=1)(self._facts_agent)
+        app.agent(self.facts_topic, name="facts", concurrency=1)(self._facts_agent)
         app.agent(self.cells_topic, name="aggregate", concurrency=1)(self._aggregate_agent)
 
     async def withdrawn(self, message_id: str) -> None:

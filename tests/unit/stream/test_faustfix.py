@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import faust
 from faust.types import TP
 from hypothesis import given
@@ -73,3 +76,67 @@ def test_the_installed_consumer_holds_the_commit_at_a_hole() -> None:
     consumer._acked_index[tp].add(6)  # type: ignore[attr-defined]
     assert consumer._new_offset(tp) == 9  # type: ignore[attr-defined]
     assert consumer._acked_index[tp] == set()  # type: ignore[attr-defined]
+
+
+def _message(consumer: Any, topic: str, offset: int) -> Any:
+    from faust.types.tuples import Message
+
+    consumer.app.topics._acking_topics.add(topic)  # as when a stream subscribes to it
+    return Message(topic, 0, offset, 0.0, 0, None, b"k", b"v", None)
+
+
+def test_a_skipped_event_does_not_move_the_commit_a_processed_one_does() -> None:
+    # Streams acknowledge the events they skip during a rebalance: they were not processed.
+    consumer: Any = _consumer()
+    faustfix.guard(["guarded.topic"], ["guarded.topic"])
+    tp = TP("guarded.topic", 0)
+    consumer._committed_offset[tp] = 5
+    skipped, processed = (
+        _message(consumer, "guarded.topic", 5),
+        _message(consumer, "guarded.topic", 5),
+    )
+    assert consumer.ack(skipped) is False
+    assert skipped.acked and consumer._acked[tp] == []  # nobody waits for it, nothing counts
+    faustfix.mark_done(SimpleNamespace(message=processed))
+    assert consumer.ack(processed) is True
+    assert consumer._new_offset(tp) == 6
+
+
+def test_an_unguarded_topic_keeps_fausts_acknowledgements() -> None:
+    consumer: Any = _consumer()
+    message = _message(consumer, "faust.internal", 0)
+    assert faustfix.counts("faust.internal", processed=False)
+    assert consumer.ack(message) is True
+
+
+def test_a_gap_on_an_internal_topic_does_not_count() -> None:
+    # The seek that ends a rebalance makes false gaps; the pipeline's own topics have none.
+    consumer: Any = _consumer()
+    faustfix.guard(["internal.topic", "inbound.topic"], ["internal.topic"])
+    for name, expected in (("internal.topic", None), ("inbound.topic", 9)):
+        tp = TP(name, 0)
+        consumer._committed_offset[tp] = 6
+        consumer._acked[tp] = [6, 8]
+        consumer._acked_index[tp] = {6, 8}
+        consumer._gap[tp].addi(7, 8)
+        result = consumer._new_offset(tp)
+        assert result == (7 if expected is None else expected), name
+
+
+class _SlowBuffer:
+    """A producer buffer whose records take longer than Faust's 0.1 s to be handed over."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rounds = 0
+
+    async def flush_atmost(self, max_messages: int | None) -> int:
+        self.rounds += 1
+        self.size -= 1  # one record per round, then Faust's flush would return
+        return 1
+
+
+async def test_the_flush_before_a_commit_empties_the_buffer() -> None:
+    buffer = _SlowBuffer(5)
+    await faustfix._flush(buffer)
+    assert buffer.size == 0 and buffer.rounds == 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -186,37 +185,34 @@ def test_watch_list_hits_raise_priority_and_alert_the_general_secretariat(run) -
     assert all(not d["screening"] for d in docs.values() if key not in d["identifiers"])
 
 
-KNOWN_BUG = (
-    "issue 4: with two workers and a kill -9 early in the run, Faust's own commits lost links "
-    "in 1 of 5 runs (it committed past an unprocessed record, faust #606) and stalled in 1. "
-    "With pipeline/stream/faustfix.py and the commit watch, 3 of 3 runs passed (2026-12-01); "
-    "broader corrections (commit 3a9d5e1) lost links in 7 of 11. After it landed: 2 more kill "
-    "runs passed, a run without a kill lost 23 links. Kept out of the default suite until "
-    "both are reliable. Run with HST_RUN_KNOWN_BUGS=1 "
-    "(HST_TEST_WORKER_LOGLEVEL=info keeps the workers' logs)."
-)
+# No updates or withdrawals: what a withdrawal reaches depends on what was sent before it.
+COMPARED = GeneratorConfig(count=400, seed=59, update_share=0, withdraw_share=0)
 
 
-@pytest.mark.skipif(not os.environ.get("HST_RUN_KNOWN_BUGS"), reason=KNOWN_BUG)
+@pytest.fixture(scope="module")
+def one_worker(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The reference: the compared data set through one worker (docs, links, notices)."""
+    data = generate(COMPARED)
+    _, docs, links, notices = drive(stack, tmp_path_factory.mktemp("one"), data)
+    return data, docs, links, notices
+
+
 def test_two_workers_and_a_kill_give_the_same_networks_and_notices(
-    stack: Settings, tmp_path_factory: pytest.TempPathFactory
+    stack: Settings, tmp_path_factory: pytest.TempPathFactory, one_worker: Any
 ) -> None:
-    _compare_one_and_two_workers(stack, tmp_path_factory, kill=True)
+    _compare_one_and_two_workers(stack, tmp_path_factory, one_worker, kill=True)
 
 
-@pytest.mark.skipif(not os.environ.get("HST_RUN_KNOWN_BUGS"), reason=KNOWN_BUG)
-def test_two_workers_give_the_same_networks_and_notices_as_one(
-    stack: Settings, tmp_path_factory: pytest.TempPathFactory
+def test_two_workers_and_a_rolling_restart_give_the_same_networks_and_notices(
+    stack: Settings, tmp_path_factory: pytest.TempPathFactory, one_worker: Any
 ) -> None:
-    _compare_one_and_two_workers(stack, tmp_path_factory, kill=False)
+    _compare_one_and_two_workers(stack, tmp_path_factory, one_worker, kill=False)
 
 
 def _compare_one_and_two_workers(
-    stack: Settings, tmp_path_factory: pytest.TempPathFactory, *, kill: bool
+    stack: Settings, tmp_path_factory: pytest.TempPathFactory, one_worker: Any, *, kill: bool
 ) -> None:
-    # No updates or withdrawals: what a withdrawal reaches depends on what was sent before it.
-    data = generate(GeneratorConfig(count=400, seed=59, update_share=0, withdraw_share=0))
-    _, docs1, links1, notices1 = drive(stack, tmp_path_factory.mktemp("one"), data)
+    data, docs1, links1, notices1 = one_worker
     cfg2, docs2, links2, notices2 = drive(
         stack, tmp_path_factory.mktemp("two"), data, two_workers=True, kill=kill
     )

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     )
     partitions: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
+    broker_session_timeout: float = Field(
+        60.0, ge=6, le=90,
+        description="Seconds without a heartbeat before the group gives a worker's partitions to "
+        "the others (a killed worker; a stopped one too: Faust does not leave the group). At most "
+        "90 (Faust's request timeout).",
+    )  # fmt: skip
 
     # Gateway rules.
     max_narrative_chars: int = Field(20_000, ge=1)

@@ -16,7 +16,8 @@ from pipeline.stack.ephemeral import ephemeral_stack
 def stack() -> Iterator[Settings]:
     """The default broker (Apache Kafka where a JDK is present) and osmem, on free ports."""
     with ephemeral_stack("auto") as settings:
-        yield settings
+        # A killed or stopped worker's partitions move after 15 s instead of 60 (fault tests).
+        yield settings.model_copy(update={"broker_session_timeout": 15.0})
 
 
 @pytest.fixture

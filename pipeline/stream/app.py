@@ -135,6 +135,7 @@ class Pipeline:
             producer_acks=-1,
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=1.0,
+            broker_session_timeout=settings.broker_session_timeout,
             web_enabled=True,
             web_bind=settings.web_bind,
             web_port=web_port,

@@ -133,5 +133,9 @@ def test_two_workers_with_a_kill_and_restart_give_the_exact_result(
         time.sleep(2)
         workers.start("w2")
         settle_and_check(cfg, expected, timeout=400)
+        # Each worker keeps its own RocksDB state, under its own name.
+        tables = {n: Path(cfg.data_dir) / "workers" / n / "v1" / "tables" for n in ("w1", "w2")}
+        assert all(any(t.glob("content-*.db")) for t in tables.values()), tables
+        assert sorted(p.name for p in (Path(cfg.data_dir) / "workers").iterdir()) == ["w1", "w2"]
     finally:
         workers.stop_all()

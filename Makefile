@@ -43,7 +43,7 @@ lint: $(STAMP) ## ruff and mypy (strict on pipeline/)
 schemas-check: $(STAMP) ## Parse every schema; each version BACKWARD compatible with the previous
 	$(HST) schemas check
 
-bench: $(STAMP) ## Codec and publish throughput on the embedded stack
+bench: $(STAMP) ## Codec, publish, cross-matching quality and end-to-end figures on a private embedded stack
 	$(HST) bench
 
 lock: ## Re-resolve and pin dependencies into requirements.lock

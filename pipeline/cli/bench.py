@@ -70,6 +70,11 @@ def bench(
     match_messages: int = typer.Option(
         3000, help="Generated messages for cross-matching precision/recall (0 to skip)."
     ),
+    latency_rate: float = typer.Option(
+        20.0,
+        help="Offered load (msgs/s) of the end-to-end latency run; keep it below what one worker "
+        "sustains (30-35 msgs/s with every stage on 2 cores), or the latency is queueing.",
+    ),
     runs: int = typer.Option(5, help="Runs per measurement (the median is reported)."),
     broker: str = typer.Option(
         "auto", help="Broker for the publish benchmark: auto, kafka, tansu."
@@ -156,4 +161,4 @@ def bench(
         if e2e_messages:
             from pipeline.cli.bench_e2e import run_e2e
 
-            run_e2e(cfg, console, e2e_messages, batch=500)
+            run_e2e(cfg, console, e2e_messages, batch=500, latency_rate=latency_rate)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.stream import metrics
-from pipeline.stream.faustfix import known_commit
+from pipeline.stream.faustfix import gaps_count, known_commit
 
 log = logging.getLogger("hst.worker")
 
@@ -65,7 +65,10 @@ class CommitWatch:
                 since = now
             waiting[tp] = (committed, since)
             if now - since >= self.stall_after:
-                action = SKIP if self._sought.get(tp) == committed else SEEK
+                # On the pipeline's own topics a gap would not count (no transaction markers
+                # there: the record exists), so the only remedy is to deliver it again.
+                sought = self._sought.get(tp) == committed
+                action = SKIP if sought and gaps_count(tp.topic) else SEEK
                 found.append(Hole(tp, committed, min(acked), now - since, action))
         self._waiting = waiting
         self._sought = {tp: o for tp, o in self._sought.items() if tp in waiting}

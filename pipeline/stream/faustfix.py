@@ -66,6 +66,11 @@ def mark_done(event: Any) -> None:
     _done.add(event.message)
 
 
+def gaps_count(topic: str) -> bool:
+    """Whether offsets the fetcher never saw count as handled on ``topic`` (not on ours)."""
+    return topic not in _no_gaps
+
+
 def counts(topic: str, processed: bool) -> bool:
     """Whether an acknowledgement of a record of ``topic`` may move the commit."""
     return processed or topic not in _guarded
@@ -106,7 +111,7 @@ def _new_offset(self: Any, tp: Any) -> int | None:
     if not acked:
         return None
     gap_tree = self._gap[tp]
-    gaps = [] if tp.topic in _no_gaps else sorted((iv.begin, iv.end) for iv in gap_tree)
+    gaps = sorted((iv.begin, iv.end) for iv in gap_tree) if gaps_count(tp.topic) else []
     before = set(acked)
     result = committable_offset(acked, gaps, self._committed_offset[tp])
     if result is not None:

@@ -8,8 +8,8 @@ from typing import Any
 from faust.types import TP
 from intervaltree import IntervalTree
 
-from pipeline.stream.commitwatch import SEEK, SKIP, CommitWatch
 from pipeline.stream import faustfix
+from pipeline.stream.commitwatch import SEEK, SKIP, CommitWatch
 from pipeline.stream.faustfix import committable_offset
 
 TP0 = TP("hst.enriched", 0)

@@ -17,7 +17,7 @@ from pipeline.core.coerce import to_json
 from pipeline.core.dedupe import live_messages
 from pipeline.core.enrich import content_hash, enrich
 from pipeline.generate import GeneratorConfig, generate
-from pipeline.kafka.admin import consumed_topics, consumer_lag, ensure_topics
+from pipeline.kafka.admin import consumed_topics, ensure_topics, wait_drained
 from pipeline.kafka.publisher import Publisher
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
@@ -125,7 +125,7 @@ def run_e2e(
         # Searchable is not finished: cross-matching, diffusion and synthesis of the latency
         # run would still take CPU from the backlog run (30 against 70 docs/s, measured).
         console.print("waiting until every stage has consumed the latency run...")
-        _drain(cfg)
+        wait_drained(cfg, cfg.app_id, consumed_topics(cfg))
         # 2. Sustained throughput: a backlog published at once, until all of it is searchable.
         records = [validator.validate(m, now=dt.datetime.now(tz=dt.UTC)) for m in data.messages]
         console.print(
@@ -182,17 +182,6 @@ def run_e2e(
         )
         table.add_row("latency samples", f"{len(latencies):,}")
     console.print(table)
-
-
-def _drain(cfg: Settings, timeout: float = 600) -> None:
-    """Wait until the worker's group has no lag left on any topic it consumes."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if not any(consumer_lag(cfg, cfg.app_id, consumed_topics(cfg)).values()):
-            return
-        time.sleep(1.0)
-    msg = f"the worker still had lag after {timeout:.0f} s"
-    raise RuntimeError(msg)
 
 
 def _latencies(cfg: Settings, wanted: set[str], timeout: float = 300) -> list[float]:

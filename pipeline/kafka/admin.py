@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -137,6 +138,23 @@ def committed_offsets(settings: Settings, group: str, topics: list[str]) -> dict
                 for topic in topics for tp in _committed(consumer, topic) or []}  # fmt: skip
     finally:
         consumer.close()
+
+
+def wait_drained(settings: Settings, group: str, topics: list[str], *, quiet_checks: int = 3,
+                 timeout: float = 600.0, poll: float = 2.0) -> None:  # fmt: skip
+    """Wait until the group's lag is zero on every topic, ``quiet_checks`` readings in a row."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    last: dict[str, int] = {}
+    while True:
+        last = consumer_lag(settings, group, topics)
+        quiet = quiet + 1 if last and not any(last.values()) else 0
+        if quiet >= quiet_checks:
+            return
+        if time.monotonic() > deadline:
+            msg = f"consumer group {group} still has lag after {timeout:.0f} s: {last}"
+            raise TimeoutError(msg)
+        time.sleep(poll)
 
 
 def consumer_lag(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:

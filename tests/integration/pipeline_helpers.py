@@ -215,21 +215,9 @@ def dead_letters(cfg: Settings, expected: int, timeout: float = 60) -> list[dict
 
 def settled(cfg: Settings, quiet_checks: int = 3, timeout: float = 600) -> None:
     """Wait until every stage's consumer lag is zero several checks in a row."""
-    from pipeline.kafka.admin import consumed_topics, consumer_lag
+    from pipeline.kafka.admin import consumed_topics, wait_drained
 
-    quiet = 0
-    last: dict[str, int] = {}
-
-    def idle() -> bool:
-        nonlocal quiet, last
-        last = consumer_lag(cfg, cfg.app_id, consumed_topics(cfg))
-        quiet = quiet + 1 if last and not any(last.values()) else 0
-        return quiet >= quiet_checks
-
-    try:
-        wait_for(idle, timeout, "every stage to drain", poll=2.0)
-    except AssertionError as exc:  # say which stage is stuck
-        raise AssertionError(f"{exc}; lag per topic: {last}") from None
+    wait_drained(cfg, cfg.app_id, consumed_topics(cfg), quiet_checks=quiet_checks, timeout=timeout)
 
 
 def search_all(

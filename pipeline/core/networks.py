@@ -106,3 +106,30 @@ class Networks:
             renamed += keep["members"]
         return NetworkChange(keep["network_id"], merged_now, sorted(renamed), merged["members"],
                              True, keep_root, [gone_root] if merged_now else [])  # fmt: skip
+
+
+# ``message_links`` value of a withdrawn or superseded message: its links are removed and
+# new ones ignored (networks are not split: their ids stay stable).
+WITHDRAWN = "WITHDRAWN"
+
+
+def withdraw_links(
+    message_links: MutableMapping[str, Any], gone: str
+) -> tuple[list[str], set[str]]:
+    """Remove a withdrawn message's links from it and its partners; mark it ``WITHDRAWN``.
+
+    Returns the ids of the removed links and the partners whose links changed. A second
+    withdrawal of the same message (a replay after a crash) changes nothing.
+    """
+    previous = message_links.get(gone)
+    removed: list[str] = []
+    touched: set[str] = set()
+    for old in previous if isinstance(previous, list) else []:
+        removed.append(old["link_id"])
+        for partner in set(old["message_ids"]) - {gone}:
+            mine = message_links.get(partner)
+            if isinstance(mine, list):
+                message_links[partner] = [x for x in mine if x["link_id"] != old["link_id"]]
+                touched.add(partner)
+    message_links[gone] = WITHDRAWN  # later links to it are ignored
+    return removed, touched

@@ -20,7 +20,6 @@ changelog writes and dead letters are durable before the source offsets move.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import time
@@ -51,6 +50,7 @@ from pipeline.search.bulk import BulkAction, bulk_write
 from pipeline.search.client import async_client
 from pipeline.settings import Settings
 from pipeline.stream import faustfix, metrics
+from pipeline.stream.batches import run_batch
 from pipeline.stream.commitwatch import CommitWatch
 from pipeline.stream.crossmatch import CrossMatch
 from pipeline.stream.deadletter import DeadLetter, headers_dict
@@ -307,19 +307,22 @@ class Pipeline:
             faustfix.mark_done(event)
 
     async def per_batch(self, stream: Any, stage: str, handler: Any) -> None:
-        """Run ``handler(stream, events)`` on batches; a failed batch is held and retried."""
+        """Run ``handler(stream, events)`` on batches, held through outages (``run_batch``).
+
+        ``take_events`` acks the batch even if we raise: a failed batch is held and retried
+        instead, and an event that fails on its own (not an outage) becomes a dead letter.
+        """
+
+        async def handle(batch: list[EventT]) -> None:
+            await handler(stream, batch)
+
+        async def poison(event: EventT, exc: Exception) -> None:
+            await self._dead_letter_event(event, stage, "internal_error", repr(exc))
+
         async for events in stream.take_events(500, within=0.5):
-            delay = 1.0
-            while True:  # take_events acks the batch even if we raise: hold it instead
-                try:
-                    await handler(stream, events)
-                    for event in events:
-                        faustfix.mark_done(event)
-                    break
-                except Exception:
-                    log.exception("%s: batch failed; holding it, retry in %.0fs", stage, delay)
-                    await asyncio.sleep(delay)
-                    delay = min(60.0, delay * 2)
+            await run_batch(handle, events, stage=stage, on_poison=poison)
+            for event in events:
+                faustfix.mark_done(event)
 
     # -- stage 1: decode and validate -------------------------------------------------------
     async def _validate_agent(self, stream: StreamT) -> None:

@@ -50,7 +50,7 @@ from pipeline.core.matching import (
     person_refs,
     strong_links,
 )
-from pipeline.core.networks import Networks
+from pipeline.core.networks import WITHDRAWN, Networks, withdraw_links
 from pipeline.search.bulk import BulkAction, bulk_write
 from pipeline.stream import metrics
 
@@ -61,9 +61,6 @@ log = logging.getLogger("hst.worker")
 
 # Persons kept per key: a key shared by more is not evidence of anything (a hotline number).
 MAX_PER_KEY = 200
-# ``message_links`` value of a withdrawn or superseded message: its links are removed and
-# new ones ignored (networks are not split: their ids stay stable).
-WITHDRAWN = "WITHDRAWN"
 
 
 def notice_id(recipient: str, kind: str, message_id: str, link_ids: list[str]) -> str:
@@ -217,18 +214,9 @@ class CrossMatch:
             env = orjson.loads(event.message.value or b"{}")
             if "withdrawn" in env:
                 gone = env["withdrawn"]
-                for old in self.message_links.get(gone) or []:
-                    if old == WITHDRAWN:
-                        continue
-                    removed.append(old["link_id"])
-                    for partner in set(old["message_ids"]) - {gone}:
-                        mine = self.message_links.get(partner)
-                        if isinstance(mine, list):
-                            self.message_links[partner] = [
-                                x for x in mine if x["link_id"] != old["link_id"]
-                            ]
-                            touched.add(partner)
-                self.message_links[gone] = WITHDRAWN  # later links to it are ignored
+                gone_links, partners = withdraw_links(self.message_links, gone)
+                removed += gone_links
+                touched |= partners
                 links = [x for x in links if gone not in x["message_ids"]]
                 continue
             link = env["link"]

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.core.networks import Networks, network_id_of
+from pipeline.core.networks import WITHDRAWN, Networks, network_id_of, withdraw_links
 
 CREATED = {f"m{i}": f"2026-01-{i + 1:02d}T00:00:00Z" for i in range(20)}
 
@@ -73,3 +73,34 @@ def test_networks_do_not_depend_on_link_order(links: list[tuple[str, str]], rnd:
             assert x["network_id"] == y["network_id"] and x["members"] == y["members"]
             # The id is the founder's: the earliest member.
             assert x["network_id"] == network_id_of(min(x["members"], key=CREATED.__getitem__))
+
+
+def _link(link_id: str, a: str, b: str) -> dict[str, object]:
+    return {"link_id": link_id, "message_ids": [a, b]}
+
+
+def test_a_withdrawal_removes_the_links_from_both_sides() -> None:
+    table: dict[str, object] = {
+        "m1": [_link("L1", "m1", "m2"), _link("L2", "m1", "m3")],
+        "m2": [_link("L1", "m1", "m2")],
+        "m3": [_link("L2", "m1", "m3"), _link("L3", "m3", "m4")],
+    }
+    removed, touched = withdraw_links(table, "m1")
+    assert removed == ["L1", "L2"]
+    assert touched == {"m2", "m3"}
+    assert table == {"m1": WITHDRAWN, "m2": [], "m3": [_link("L3", "m3", "m4")]}
+
+
+def test_a_replayed_withdrawal_changes_nothing() -> None:
+    # After a crash the withdrawal is processed again: the message is already WITHDRAWN.
+    table: dict[str, object] = {"m1": [_link("L1", "m1", "m2")], "m2": [_link("L1", "m1", "m2")]}
+    withdraw_links(table, "m1")
+    after_first = dict(table)
+    assert withdraw_links(table, "m1") == ([], set())
+    assert table == after_first
+
+
+def test_withdrawing_a_message_without_links_marks_it() -> None:
+    table: dict[str, object] = {}
+    assert withdraw_links(table, "m9") == ([], set())
+    assert table == {"m9": WITHDRAWN}

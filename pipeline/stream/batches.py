@@ -1,0 +1,74 @@
+"""Run a batch handler so that an outage holds the batch and a poison event cannot.
+
+Faust acknowledges a ``take()`` batch even when the handler raises, so a failed batch is
+held and retried here. Holding is right while a server is unavailable (the batch goes
+through when it returns: backpressure), but a batch that fails for any other reason (a bug,
+a record the code cannot handle) would fail forever and stop its stage for good. After
+``attempts`` such failures the batch is taken apart: each event is retried alone, and the
+one that still fails goes to ``on_poison`` (the dead-letter topic) while the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from aiokafka.errors import KafkaError
+from elasticsearch import ApiError, TransportError
+
+log = logging.getLogger("hst.worker")
+
+E = TypeVar("E")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An error that waiting can cure: a server unavailable, overloaded or timing out."""
+    if isinstance(exc, ApiError):
+        status = int(getattr(getattr(exc, "meta", None), "status", 0) or 0)
+        return status == 429 or status >= 500
+    return isinstance(exc, TransportError | KafkaError | OSError | TimeoutError)
+
+
+async def run_batch(
+    handle: Callable[[list[E]], Awaitable[None]],
+    events: Sequence[E],
+    *,
+    stage: str,
+    on_poison: Callable[[E, Exception], Awaitable[None]],
+    attempts: int = 3,
+    first_delay: float = 1.0,
+    max_delay: float = 60.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Handle ``events`` as one batch; hold through outages; isolate a poison event."""
+    batch = list(events)
+    delay = first_delay
+    failures = 0
+    while True:
+        try:
+            await handle(batch)
+            return
+        except Exception as exc:  # classified below: an outage is held, anything else counted
+            transient = is_transient(exc)
+            failures += 0 if transient else 1
+            if failures >= attempts:
+                error = exc
+                break
+            log.warning(
+                "%s: batch of %d failed (%s: %s); holding it, retry in %.0fs",
+                stage, len(batch), type(exc).__name__, exc, delay,
+                exc_info=not transient,
+            )  # fmt: skip
+            await sleep(delay)
+            delay = min(max_delay, delay * 2)
+    if len(batch) == 1:
+        log.error("%s: event failed %d times (%r): dead-lettered", stage, failures, error)
+        await on_poison(batch[0], error)
+        return
+    log.error("%s: batch of %d keeps failing (%r): retrying its events one by one",
+              stage, len(batch), error)  # fmt: skip
+    for event in batch:
+        await run_batch(handle, [event], stage=stage, on_poison=on_poison, attempts=attempts,
+                        first_delay=first_delay, max_delay=max_delay, sleep=sleep)  # fmt: skip

@@ -7,7 +7,7 @@ HST := $(BIN)/hst
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-unit test-integration run stop lint schemas-check bench clean lock
+.PHONY: help venv test test-unit test-integration test-faults-full run stop lint schemas-check bench clean lock
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test-unit: $(STAMP) ## Unit tests only (no servers)
 
 test-integration: $(STAMP) ## Integration tests on the embedded stack
 	$(BIN)/pytest tests/integration
+
+test-faults-full: $(STAMP) ## The fault tests with the issue's full 20,000-message kill run (~15 min)
+	HST_FAULT_TEST_MESSAGES=20000 $(BIN)/pytest --durations=5 tests/integration/test_stream_faults.py
 
 run: $(STAMP) ## Bring the embedded stack up and publish a generated data set
 	$(HST) run

@@ -90,14 +90,15 @@ def sync_client(settings: Settings) -> Elasticsearch:
 
 
 def async_client(settings: Settings) -> AsyncElasticsearch:
-    """An asyncio client (the worker).
+    """An asyncio client (the worker), waiting ``search_write_timeout`` for an answer.
 
     No transport-level retries: every worker call sits in a loop that holds its batch and
     retries with backoff, so retries happen in one place that logs them, counts them
     (``hst_search_retries_total``) and flips ``hst_search_up``. Hidden transport retries
     used to absorb short outages without a trace, and tripled the wait on each timeout.
     """
-    kwargs = {**_client_kwargs(settings), "max_retries": 0, "retry_on_timeout": False}
+    kwargs = {**_client_kwargs(settings), "max_retries": 0, "retry_on_timeout": False,
+              "request_timeout": settings.search_write_timeout}  # fmt: skip
     if _compat(settings):
         kwargs["node_class"] = PlainJsonAiohttpNode
     return AsyncElasticsearch(settings.search_endpoint, **kwargs)

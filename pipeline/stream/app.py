@@ -427,7 +427,10 @@ class Pipeline:
             faustfix.mark_done(event)
             await manual.ack(event)
 
-        writer = IndexWriter(self.write_batch, ack, max_batch=self.batch_size,
+        async def poison(event: EventT, exc: Exception) -> None:
+            await self._dead_letter_event(event, "index", "internal_error", repr(exc))
+
+        writer = IndexWriter(self.write_batch, ack, poison, max_batch=self.batch_size,
                              linger=self.batch_within, max_pending=4 * self.batch_size)  # fmt: skip
         try:
             async for event in manual.events():

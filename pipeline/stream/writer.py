@@ -12,6 +12,8 @@ was dead-lettered) and the enriched documents were handed to the producer; Faust
 producer before it commits, so no offset moves past an effect that is not durable. While the
 search server is unavailable the writer retries the same batch and the agent stops adding
 once ``max_pending`` events wait (backpressure), so the consumer pauses instead of losing data.
+A batch that fails for another reason is retried event by event, and the event that still
+fails goes to ``on_poison`` (the dead-letter topic): a bug cannot hold the stage for good.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.search.bulk import BulkAction
+from pipeline.stream.batches import run_batch
 
 log = logging.getLogger("hst.worker")
 
@@ -39,6 +42,7 @@ class Pending:
 
 WriteBatch = Callable[[list[BulkAction]], Awaitable[None]]
 Ack = Callable[[Any], Awaitable[Any]]
+Poison = Callable[[Any, Exception], Awaitable[None]]
 
 
 class IndexWriter:
@@ -48,6 +52,7 @@ class IndexWriter:
         self,
         write: WriteBatch,
         ack: Ack,
+        on_poison: Poison,
         *,
         max_batch: int = 1000,
         linger: float = 0.5,
@@ -56,6 +61,7 @@ class IndexWriter:
     ) -> None:
         self._write = write
         self._ack = ack
+        self._on_poison = on_poison
         self.max_batch = max_batch
         self.linger = linger
         self.max_pending = max_pending
@@ -122,7 +128,7 @@ class IndexWriter:
                     break
                 self._wakeup.clear()
             batch = self._take()
-            await self._write_until_done([a for p in batch for a in p.actions])
+            await self._write_until_done(batch)
             for pending in batch:
                 await self._ack(pending.event)
             if len(self._pending) < self.max_pending:
@@ -130,17 +136,20 @@ class IndexWriter:
             if self._pending:
                 self._wakeup.set()
 
-    async def _write_until_done(self, actions: list[BulkAction]) -> None:
-        """Write a batch, holding it through unexpected errors (never drop, never skip)."""
-        delay = self.retry_delay
-        while True:
-            try:
-                if actions:
-                    await self._write(actions)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("index: batch failed unexpectedly; holding it, retry in %.0fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(60.0, delay * 2)
+    async def _write_until_done(self, batch: list[Pending]) -> None:
+        """Write a batch, held through outages (``run_batch``).
+
+        An event that keeps failing on its own goes to ``on_poison`` (a dead letter) instead
+        of stopping the stage.
+        """
+
+        async def write(pendings: list[Pending]) -> None:
+            actions = [a for p in pendings for a in p.actions]
+            if actions:
+                await self._write(actions)
+
+        async def poison(pending: Pending, exc: Exception) -> None:
+            await self._on_poison(pending.event, exc)
+
+        await run_batch(write, batch, stage="index", on_poison=poison,
+                        first_delay=self.retry_delay)  # fmt: skip

@@ -33,6 +33,7 @@ from tests.integration.pipeline_helpers import (
     count,
     expected_outcome,
     isolated,
+    settled,
     wait_for,
 )
 
@@ -47,18 +48,23 @@ def publish_all(cfg: Settings, messages: list[dict]) -> None:
 
 def settle_and_check(cfg: Settings, expected, timeout: float) -> None:  # type: ignore[no-untyped-def]
     wait_for(lambda: count(cfg) >= expected.live_count, timeout, f"{expected.live_count} documents")
+    # Every stage drains too: one held for good (a batch that can never succeed) would not
+    # show in the index, which the earlier stages fill on their own.
+    settled(cfg, timeout=timeout)
     time.sleep(4)  # late duplicates would show up now
     expected.check(all_ids(cfg))
     assert consume_all(cfg, cfg.topic_dlq, 1, timeout=3) == [], "a valid message was dead-lettered"
 
 
+KILL_TEST_MESSAGES = int(os.environ.get("HST_FAULT_TEST_MESSAGES", "3000"))
+
+
+@pytest.mark.timeout(int(600 * max(1.0, KILL_TEST_MESSAGES / 3000)))
 def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
     stack: Settings, tmp_path: Path
 ) -> None:
     cfg = isolated(stack, tmp_path)
-    data = generate(
-        GeneratorConfig(count=int(os.environ.get("HST_FAULT_TEST_MESSAGES", "3000")), seed=41)
-    )
+    data = generate(GeneratorConfig(count=KILL_TEST_MESSAGES, seed=41))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
     workers = Workers(cfg, tmp_path)
     try:
@@ -88,7 +94,7 @@ def _ready(port: int) -> int:
 def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> None:
     cfg = isolated(stack, tmp_path)
     worker_cfg = cfg.model_copy(
-        update={"search_timeout": 8.0}
+        update={"search_timeout": 8.0, "search_write_timeout": 8.0}
     )  # shorter than the outage, longer than osmem's merge stalls under load (a 2 s timeout
     # made the worker abandon and re-send every slow bulk: no progress at all)
     data = generate(GeneratorConfig(count=1500, seed=42))

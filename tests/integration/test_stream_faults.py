@@ -46,11 +46,14 @@ def publish_all(cfg: Settings, messages: list[dict]) -> None:
             pub.publish_json(obj)
 
 
-def settle_and_check(cfg: Settings, expected, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def settle_and_check(cfg: Settings, expected, timeout: float, drained: bool = False) -> None:  # type: ignore[no-untyped-def]
     wait_for(lambda: count(cfg) >= expected.live_count, timeout, f"{expected.live_count} documents")
-    # Every stage drains too: one held for good (a batch that can never succeed) would not
-    # show in the index, which the earlier stages fill on their own.
-    settled(cfg, timeout=timeout)
+    if drained:
+        # Every stage drains too: one held for good would not show in the index, which the
+        # earlier stages fill on their own. The cross-matching stages lag far behind the
+        # index under a backlog (measured on the 3,000-message kill run: 200 s more, the
+        # network stage doing ~50 links/s), so only the two-worker run pays for it.
+        settled(cfg, timeout=timeout)
     time.sleep(4)  # late duplicates would show up now
     expected.check(all_ids(cfg))
     assert consume_all(cfg, cfg.topic_dlq, 1, timeout=3) == [], "a valid message was dead-lettered"
@@ -138,7 +141,7 @@ def test_two_workers_with_a_kill_and_restart_give_the_exact_result(
         w2.kill9()
         time.sleep(2)
         workers.start("w2")
-        settle_and_check(cfg, expected, timeout=400)
+        settle_and_check(cfg, expected, timeout=400, drained=True)
         # Each worker keeps its own RocksDB state, under its own name.
         tables = {n: Path(cfg.data_dir) / "workers" / n / "v1" / "tables" for n in ("w1", "w2")}
         assert all(any(t.glob("content-*.db")) for t in tables.values()), tables

@@ -268,8 +268,11 @@ class CrossMatch:
                     failure.action.doc_id,
                     failure.reason,
                 )
-        docs = await self._get_docs(sorted({m for x in links for m in x["message_ids"]}))
-        for link in links:
+        # A link between two messages of one NCB notifies nobody (no notice goes back to the
+        # source): no documents to fetch, no requests to send (about 1 link in 9 here).
+        foreign = [x for x in links if x["ncbs"][0] != x["ncbs"][1]]
+        docs = await self._get_docs(sorted({m for x in foreign for m in x["message_ids"]}))
+        for link in foreign:
             ma, mb = link["message_ids"]
             ncbs = dict(zip((ma, mb), link["ncbs"], strict=True))
             for this, other in ((ma, mb), (mb, ma)):

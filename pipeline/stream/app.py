@@ -184,6 +184,18 @@ class Pipeline:
         faustfix.guard(read, internal=read - set(self.inbound.topics))
         self.commit_watch: CommitWatch | None = None
         self.app.timer(interval=5.0)(self._watch_commits)
+        close: Any = self._close_search  # mode's handler type wants a positional-only sender
+        self.app.on_before_shutdown.connect(close)
+
+    async def _close_search(self, sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Close the search client at shutdown.
+
+        Faust sends this signal once the streams are empty (``stream_wait_empty``): every
+        consumed event was acknowledged, so no bulk request is in flight.
+        """
+        es, self._es = self._es, None
+        if es is not None:
+            await es.close()
 
     async def _watch_commits(self) -> None:
         """Deliver again a partition whose commit a hole holds (pipeline.stream.commitwatch)."""

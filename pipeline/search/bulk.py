@@ -54,8 +54,15 @@ class ItemFailure:
     reason: str
 
 
-def _retryable(status: int) -> bool:
+def retryable_status(status: int) -> bool:
+    """A status that waiting can cure: overloaded (429) or a server error (5xx)."""
     return status == 429 or status >= 500
+
+
+def error_status(exc: Exception) -> int:
+    """The HTTP status of a client error (0 when there was no answer)."""
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None), "status", 0)
+    return int(status or 0)
 
 
 def _item_ok(action: BulkAction, status: int) -> bool:
@@ -79,12 +86,8 @@ async def bulk_write(
         try:
             resp = await es.bulk(operations=body, refresh=False)  # type: ignore[arg-type]  # bytes NDJSON is accepted
         except (TransportError, ApiError) as exc:
-            status = (
-                getattr(exc, "status_code", None)
-                or getattr(getattr(exc, "meta", None), "status", 0)
-                or 0
-            )
-            if isinstance(exc, ApiError) and not _retryable(int(status)):
+            status = error_status(exc)
+            if isinstance(exc, ApiError) and not retryable_status(status):
                 # The whole request was refused (e.g. 400 on a malformed body): per-item fate unknown,
                 # so each action is retried on its own to isolate the culprit.
                 if len(pending) > 1:
@@ -112,7 +115,7 @@ async def bulk_write(
             status = int(result.get("status", 500))
             if _item_ok(action, status):
                 continue
-            if _retryable(status):
+            if retryable_status(status):
                 retry.append(action)
             else:
                 error = result.get("error") or {}

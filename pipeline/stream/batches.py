@@ -18,6 +18,8 @@ from typing import TypeVar
 from aiokafka.errors import KafkaError
 from elasticsearch import ApiError, TransportError
 
+from pipeline.search.bulk import error_status, retryable_status
+
 log = logging.getLogger("hst.worker")
 
 E = TypeVar("E")
@@ -26,9 +28,8 @@ E = TypeVar("E")
 def is_transient(exc: BaseException) -> bool:
     """An error that waiting can cure: a server unavailable, overloaded or timing out."""
     if isinstance(exc, ApiError):
-        status = int(getattr(getattr(exc, "meta", None), "status", 0) or 0)
-        return status == 429 or status >= 500
-    return isinstance(exc, TransportError | KafkaError | OSError | TimeoutError)
+        return retryable_status(error_status(exc))
+    return isinstance(exc, TransportError | KafkaError | OSError)  # TimeoutError is an OSError
 
 
 async def run_batch(

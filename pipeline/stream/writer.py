@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,8 +27,6 @@ from typing import Any
 
 from pipeline.search.bulk import BulkAction
 from pipeline.stream.batches import run_batch
-
-log = logging.getLogger("hst.worker")
 
 
 @dataclass

@@ -21,6 +21,7 @@ changelog writes and dead letters are durable before the source offsets move.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from pathlib import Path
@@ -308,6 +309,10 @@ class Pipeline:
         ))  # fmt: skip
 
     # -- agent loops -------------------------------------------------------------------------
+    async def _internal_error(self, stage: str, event: EventT, exc: Exception) -> None:
+        """An event ``stage`` could not process becomes an ``internal_error`` dead letter."""
+        await self._dead_letter_event(event, stage, "internal_error", repr(exc))
+
     async def per_event(self, stream: Any, stage: str, handler: Any) -> None:
         """Run ``handler`` on each event; an unexpected error makes it a dead letter."""
         async for event in stream.events():
@@ -315,7 +320,7 @@ class Pipeline:
                 await handler(event)
             except Exception as exc:  # never a dead agent: the event becomes a dead letter
                 log.exception("%s: unexpected error", stage)
-                await self._dead_letter_event(event, stage, "internal_error", repr(exc))
+                await self._internal_error(stage, event, exc)
             faustfix.mark_done(event)
 
     async def per_batch(self, stream: Any, stage: str, handler: Any) -> None:
@@ -328,9 +333,7 @@ class Pipeline:
         async def handle(batch: list[EventT]) -> None:
             await handler(stream, batch)
 
-        async def poison(event: EventT, exc: Exception) -> None:
-            await self._dead_letter_event(event, stage, "internal_error", repr(exc))
-
+        poison = functools.partial(self._internal_error, stage)
         async for events in stream.take_events(500, within=0.5):
             await run_batch(handle, events, stage=stage, on_poison=poison)
             for event in events:
@@ -439,9 +442,7 @@ class Pipeline:
             faustfix.mark_done(event)
             await manual.ack(event)
 
-        async def poison(event: EventT, exc: Exception) -> None:
-            await self._dead_letter_event(event, "index", "internal_error", repr(exc))
-
+        poison = functools.partial(self._internal_error, "index")
         writer = IndexWriter(self.write_batch, ack, poison, max_batch=self.batch_size,
                              linger=self.batch_within, max_pending=4 * self.batch_size)  # fmt: skip
         try:
@@ -450,7 +451,7 @@ class Pipeline:
                     actions = await self.prepare_event(event)
                 except Exception as exc:  # never a dead agent: the event becomes a dead letter
                     log.exception("index: unexpected error")
-                    await self._dead_letter_event(event, "index", "internal_error", repr(exc))
+                    await poison(event, exc)
                     actions = []
                 await writer.put(event, actions)
         finally:

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.core.networks import WITHDRAWN, Networks, network_id_of, withdraw_links
+from pipeline.core.networks import CHUNK, WITHDRAWN, Networks, network_id_of, withdraw_links
 
 CREATED = {f"m{i}": f"2026-01-{i + 1:02d}T00:00:00Z" for i in range(20)}
 
@@ -20,7 +20,7 @@ def test_first_link_founds_a_network_named_after_the_earliest_message() -> None:
     nets = Networks({})
     change = link(nets, "m5", "m2")
     assert change.network_id == network_id_of("m2")
-    assert change.members == ["m2", "m5"]
+    assert nets.members("m5") == ["m2", "m5"]
     assert change.merged_ids == []  # growth from singletons is not a merge
     assert change.founder == "m2" and change.absorbed_founders == []
 
@@ -37,7 +37,8 @@ def test_merging_two_networks_keeps_the_founders_id_and_records_the_other() -> N
     assert change.founder == "m1" and change.absorbed_founders == ["m7"]
     record = nets.network_of("m8")
     assert record is not None and record["merged_ids"] == [network_id_of("m7")]
-    assert record["members"] == ["m1", "m2", "m7", "m8"]
+    assert nets.members("m1") == ["m1", "m2", "m7", "m8"]
+    assert record["size"] == 4
 
 
 def test_the_same_link_twice_changes_nothing() -> None:
@@ -46,6 +47,45 @@ def test_the_same_link_twice_changes_nothing() -> None:
     before = dict(nets.store)
     again = link(nets, "m2", "m1")
     assert not again.changed and dict(nets.store) == before
+
+
+def test_a_large_network_grows_by_rewriting_one_chunk_of_members() -> None:
+    # One message joining a network of hundreds must not rewrite a list of every member.
+    writes: list[str] = []
+
+    class Recording(dict[str, Any]):
+        def __setitem__(self, key: str, value: Any) -> None:
+            writes.append(key)
+            super().__setitem__(key, value)
+
+    nets = Networks(Recording())
+    created = {f"x{i:04d}": f"2026-02-01T00:00:{i % 60:02d}.{i:04d}Z" for i in range(300)}
+    ids = sorted(created)
+    for mid in ids[1:]:
+        nets.add_link(ids[0], created[ids[0]], mid, created[mid])
+    assert nets.members(ids[150]) == ids
+    writes.clear()
+    nets.add_link(ids[0], created[ids[0]], "late", "2026-03-01T00:00:00Z")
+    chunk_writes = [k for k in writes if k.startswith(f"m:{ids[0]}:")]
+    assert len(chunk_writes) == 1 and len(nets.store[chunk_writes[0]]) <= CHUNK
+    assert nets.members("late") == sorted([*ids, "late"])
+
+
+def test_records_written_before_chunking_are_read_and_converted() -> None:
+    # A changelog from an earlier version: the record holds the member list itself.
+    store: dict[str, Any] = {
+        "p:m1": "m1", "p:m2": "m1",
+        "n:m1": {"network_id": network_id_of("m1"), "founder": [CREATED["m1"], "m1"],
+                 "members": ["m1", "m2"], "merged_ids": []},
+    }  # fmt: skip
+    nets = Networks(store)
+    assert nets.members("m2") == ["m1", "m2"]
+    link(nets, "m3", "m4")
+    change = link(nets, "m4", "m2")
+    assert change.network_id == network_id_of("m1") and change.renamed == ["m3", "m4"]
+    assert nets.members("m3") == ["m1", "m2", "m3", "m4"]
+    record = nets.network_of("m4")
+    assert record is not None and "members" not in record and record["size"] == 4
 
 
 def test_unlinked_message_has_no_network() -> None:
@@ -70,9 +110,11 @@ def test_networks_do_not_depend_on_link_order(links: list[tuple[str, str]], rnd:
         x, y = one.network_of(m), two.network_of(m)
         assert (x is None) == (y is None)
         if x is not None and y is not None:
-            assert x["network_id"] == y["network_id"] and x["members"] == y["members"]
+            members = one.members(m)
+            assert x["network_id"] == y["network_id"] and members == two.members(m)
+            assert x["size"] == len(members) and m in members
             # The id is the founder's: the earliest member.
-            assert x["network_id"] == network_id_of(min(x["members"], key=CREATED.__getitem__))
+            assert x["network_id"] == network_id_of(min(members, key=CREATED.__getitem__))
 
 
 def _link(link_id: str, a: str, b: str) -> dict[str, object]:

@@ -37,6 +37,7 @@ def worker(
     """
     from faust.worker import Worker
 
+    from pipeline.core.geo import reference_points
     from pipeline.kafka.admin import ensure_topics
     from pipeline.search.client import sync_client
     from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
@@ -56,6 +57,8 @@ def worker(
     ensure_index(sync_client(cfg), cfg.index_alias)
     ensure_links_index(sync_client(cfg), cfg.links_alias)
     ensure_synthesis_index(sync_client(cfg), cfg.synthesis_alias)
+    # The countries' reference points load in 1.3 s: now, not inside the first event.
+    reference_points()
     pipeline = Pipeline(cfg, worker_name=name, web_port=web_port, batch_size=batch_size,
                         batch_within=batch_within)  # fmt: skip
     Worker(pipeline.app, loglevel=loglevel).execute_from_commandline()

@@ -279,6 +279,11 @@ class CrossMatch:
                 source = docs.get(this)
                 if source is None:
                     continue
+                # The notice describes ``this`` alone: its other links are not the owner's
+                # business (and would make every request carry them).
+                source = {
+                    k: v for k, v in source.items() if k not in ("links", "linked_message_ids")
+                }
                 source["network_id"] = network_of.get(this)
                 # The owner of ``other`` hears about ``this`` under ``this``'s restrictions.
                 await self._notify(this, {"type": "link", "doc": source, "owner_ncb": ncbs[other],

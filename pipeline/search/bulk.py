@@ -69,6 +69,51 @@ def _item_ok(action: BulkAction, status: int) -> bool:
     return status in _OK_STATUSES or (action.op == "delete" and status == 404)
 
 
+def sort_items(
+    actions: list[BulkAction], items: list[dict[str, Any]]
+) -> tuple[list[BulkAction], list[ItemFailure]]:
+    """Split a bulk response into the actions to send again and the permanent failures.
+
+    Once an action on a document is to be retried, every later action on the same document
+    in the request is retried after it, whatever its own result: order per document holds
+    (an update behind a refused index would fail with 404, a delete behind it would be undone).
+    """
+    retry: list[BulkAction] = []
+    failures: list[ItemFailure] = []
+    held: set[tuple[str, str]] = set()
+    for action, item in zip(actions, items, strict=True):
+        key = (action.index, action.doc_id)
+        if key in held:
+            retry.append(action)
+            continue
+        result = next(iter(item.values()))
+        status = int(result.get("status", 500))
+        if _item_ok(action, status):
+            continue
+        if retryable_status(status):
+            retry.append(action)
+            held.add(key)
+        else:
+            error = result.get("error") or {}
+            failures.append(ItemFailure(action, status, str(error.get("type", "error")),
+                                        str(error.get("reason", error))[:1000]))  # fmt: skip
+    return retry, failures
+
+
+async def _wait(
+    reason: str,
+    delay: float,
+    on_retry: Callable[[str, float], Awaitable[None] | None] | None,
+    sleep: Callable[[float], Awaitable[None]],
+) -> None:
+    log.warning(reason)
+    if on_retry is not None:
+        result = on_retry(reason, delay)
+        if result is not None:
+            await result
+    await sleep(delay)
+
+
 async def bulk_write(
     es: AsyncElasticsearch,
     actions: list[BulkAction],
@@ -102,27 +147,16 @@ async def bulk_write(
             attempt += 1
             delay = min(max_backoff, 0.2 * 2 ** min(attempt, 8))
             reason = f"search unavailable ({type(exc).__name__}: {str(exc)[:120]}); retry in {delay:.1f}s"
-            log.warning(reason)
-            if on_retry is not None:
-                result = on_retry(reason, delay)
-                if result is not None:
-                    await result
-            await sleep(delay)
+            await _wait(reason, delay, on_retry, sleep)
             continue
-        retry: list[BulkAction] = []
-        for action, item in zip(pending, resp["items"], strict=True):
-            result = next(iter(item.values()))
-            status = int(result.get("status", 500))
-            if _item_ok(action, status):
-                continue
-            if retryable_status(status):
-                retry.append(action)
-            else:
-                error = result.get("error") or {}
-                failures.append(ItemFailure(action, status, str(error.get("type", "error")),
-                                            str(error.get("reason", error))[:1000]))  # fmt: skip
+        retry, failed = sort_items(pending, resp["items"])
+        failures += failed
         if retry:
             attempt += 1
-            await sleep(min(max_backoff, 0.2 * 2 ** min(attempt, 8)))
+            delay = min(max_backoff, 0.2 * 2 ** min(attempt, 8))
+            reason = (
+                f"{len(retry)} of {len(pending)} bulk items refused for now; retry in {delay:.1f}s"
+            )
+            await _wait(reason, delay, on_retry, sleep)
         pending = retry
     return failures

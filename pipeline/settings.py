@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     synthesis_enabled: bool = Field(
         True, description="Run the synthesis agents (aggregates and trend alerts)."
     )
+    index_first_backlog: int = Field(
+        1000,
+        ge=0,
+        description="Unread records on a worker's indexing path (inbound, content, lineage) above "
+        "which its cross-matching, diffusion and synthesis pause (index first); 0 disables it.",
+    )
     watchlist_dir: Path | None = Field(
         None, description="Directory of watch lists (*.csv, *.json), reloaded when they change."
     )

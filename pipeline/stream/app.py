@@ -55,6 +55,7 @@ from pipeline.stream.batches import run_batch
 from pipeline.stream.commitwatch import CommitWatch
 from pipeline.stream.crossmatch import CrossMatch
 from pipeline.stream.deadletter import DeadLetter, headers_dict
+from pipeline.stream.priority import IndexFirst, Throttle
 from pipeline.stream.synthesis import Synthesis
 from pipeline.stream.watchlists import WatchLists
 from pipeline.stream.writer import IndexWriter
@@ -183,6 +184,17 @@ class Pipeline:
         read = {t for agent in self.app.agents.values() for t in agent.channel.topics}
         # Gaps count only on the gateways' topics (they may write in transactions).
         faustfix.guard(read, internal=read - set(self.inbound.topics))
+        self._index_writer: IndexWriter | None = None
+        indexing = set(self.inbound.topics) | {settings.topic_content, settings.topic_lineage}
+        self.index_first: IndexFirst | None = None
+        if settings.index_first_backlog:
+            high = settings.index_first_backlog
+            self.index_first = IndexFirst(self.app, indexing,
+                                          Throttle(high, high // 10, max_pause=30.0, min_run=3.0),
+                                          in_flight=lambda: self.index_pending)  # fmt: skip
+            self.app.timer(interval=0.5)(self._index_first_tick)
+            revoked: Any = self._index_first_revoked  # mode's handler type: positional-only
+            self.app.on_partitions_revoked.connect(revoked)
         self.commit_watch: CommitWatch | None = None
         self.app.timer(interval=5.0)(self._watch_commits)
         close: Any = self._close_search  # mode's handler type wants a positional-only sender
@@ -197,6 +209,23 @@ class Pipeline:
         es, self._es = self._es, None
         if es is not None:
             await es.close()
+
+    @property
+    def index_pending(self) -> int:
+        """Events the index stage read and has not yet written (0 before it started)."""
+        return self._index_writer.pending_events if self._index_writer is not None else 0
+
+    async def _index_first_tick(self) -> None:
+        if self.index_first is not None:
+            try:
+                self.index_first.tick()
+            except Exception:  # starting, stopping, or the consumer mid-change: fail open
+                self.index_first.revoked()
+                log.warning("index first: backlog unknown, derived stages not held", exc_info=True)
+
+    async def _index_first_revoked(self, sender: Any, revoked: Any, **_: Any) -> None:
+        if self.index_first is not None:
+            self.index_first.revoked()
 
     async def _watch_commits(self) -> None:
         """Deliver again a partition whose commit a hole holds (pipeline.stream.commitwatch)."""
@@ -315,7 +344,13 @@ class Pipeline:
 
     async def per_event(self, stream: Any, stage: str, handler: Any) -> None:
         """Run ``handler`` on each event; an unexpected error makes it a dead letter."""
+        gate = self.index_first
         async for event in stream.events():
+            if gate is not None:
+                if event.message.topic in gate.fast:
+                    gate.seen(event.message)
+                else:  # a derived stage: the indexing path first
+                    await gate.wait()
             try:
                 await handler(event)
             except Exception as exc:  # never a dead agent: the event becomes a dead letter
@@ -445,8 +480,11 @@ class Pipeline:
         poison = functools.partial(self._internal_error, "index")
         writer = IndexWriter(self.write_batch, ack, poison, max_batch=self.batch_size,
                              linger=self.batch_within, max_pending=4 * self.batch_size)  # fmt: skip
+        self._index_writer = writer
         try:
             async for event in manual.events():
+                if self.index_first is not None:
+                    self.index_first.seen(event.message)
                 try:
                     actions = await self.prepare_event(event)
                 except Exception as exc:  # never a dead agent: the event becomes a dead letter

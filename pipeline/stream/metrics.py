@@ -35,6 +35,11 @@ COMMIT_HOLES = Counter(
     "Partitions whose commit was held by an unacknowledged offset, per remedy (seek, skip)",
     ["action"], registry=REGISTRY,
 )  # fmt: skip
+DERIVED_PAUSED = Gauge(
+    "hst_derived_stages_paused",
+    "1 while cross-matching, diffusion and synthesis wait for the indexing backlog (index first)",
+    registry=REGISTRY,
+)
 SEARCH_UP = Gauge(
     "hst_search_up", "1 when the last bulk succeeded, 0 while retrying", registry=REGISTRY
 )

@@ -63,3 +63,26 @@ def test_persons_recur_across_ncbs_in_several_scripts_and_formats() -> None:
     assert sum(len(v) >= 2 for v in ncbs_per_identity.values()) >= 50
     assert {"Latn", "Arab", "Cyrl"} <= scripts
     assert phone_styles == {"intl", "national"}
+
+
+def test_people_recur_within_networks_not_across_the_whole_data_set() -> None:
+    # Messages that share a true person are one network; reuse drawn from everyone would
+    # join nearly all of them into one (a random graph percolates), unlike real reporting.
+    result = generate(GeneratorConfig(count=3000, seed=77, network_messages=25))
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for message_id, people in result.truth.items():
+        for identity in people.values():
+            parent[root("m:" + message_id)] = root("i:" + identity)
+    sizes = defaultdict(int)
+    for message_id in result.truth:
+        sizes[root("m:" + message_id)] += 1
+    shared = [n for n in sizes.values() if n > 1]
+    assert len(shared) > 50  # many networks, each seen in several messages
+    assert max(sizes.values()) < 200  # none swallowing the data set

@@ -180,15 +180,24 @@ def count(cfg: Settings) -> int:
 
 
 def all_ids(cfg: Settings) -> list[str]:
-    """Every document id in the index (scrolling)."""
+    """Every document id in the index, paged by message_id (``search_after``).
+
+    Not a scroll: osmem's scroll, read while the network stage was still updating documents,
+    once returned all but 1,000 of 17,600 documents (the 20,000-message kill run, 2026-12-04);
+    pages sorted by a unique keyword cannot skip a document that is updated meanwhile.
+    """
     es = sync_client(cfg)
     ids: list[str] = []
-    resp = es.search(index=cfg.index_alias, query={"match_all": {}}, size=1000, scroll="1m",
-                     source=False, sort=["_doc"])  # fmt: skip
-    while resp["hits"]["hits"]:
-        ids += [h["_id"] for h in resp["hits"]["hits"]]
-        resp = es.scroll(scroll_id=resp["_scroll_id"], scroll="1m")
-    return ids
+    after: list[Any] | None = None
+    while True:
+        extra = {"search_after": after} if after else {}
+        resp = es.search(index=cfg.index_alias, query={"match_all": {}}, size=1000, source=False,
+                         sort=[{"message_id": "asc"}], **extra)  # fmt: skip
+        hits = resp["hits"]["hits"]
+        if not hits:
+            return ids
+        ids += [h["_id"] for h in hits]
+        after = hits[-1]["sort"]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str, poll: float = 1.0) -> None:

@@ -120,6 +120,11 @@ def minimise(
                            "message_ids": x["message_ids"]} for x in links]}  # fmt: skip
     out = {k: v for k, v in doc.items() if k not in ("handling", "kafka", "processing")}
     out["links"] = links
+    if "linked_message_ids" in out:  # only the messages this notice's links name
+        own = doc.get("message_id")
+        out["linked_message_ids"] = sorted(
+            {m for x in links for m in x.get("message_ids", ()) if m != own}
+        )
     return out
 
 

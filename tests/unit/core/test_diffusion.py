@@ -117,3 +117,13 @@ def test_route_countries_and_owners_receive_with_their_reasons() -> None:
 
 def test_withdrawal_reaches_exactly_the_previous_recipients() -> None:
     assert [d.recipient for d in withdrawal(["NGA", GS, "LBY", "NGA"])] == [GS, "LBY", "NGA"]
+
+
+def test_full_content_names_no_linked_message_the_notice_does_not_carry() -> None:
+    # The indexed document lists every message it is linked to, including other NCBs'
+    # messages under their own restrictions: a notice names only those of its own links.
+    doc = {"message_id": "m-new", "source_ncb": "ITA", "handling": {"handling_codes": ["H1"]},
+           "linked_message_ids": ["m-old", "m-restricted"]}  # fmt: skip
+    assert minimise(doc, FULL, LINKS)["linked_message_ids"] == ["m-old"]
+    assert minimise(doc, FULL, [])["linked_message_ids"] == []
+    assert "linked_message_ids" not in minimise(doc, HIT, LINKS)

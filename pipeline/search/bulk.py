@@ -100,12 +100,16 @@ def sort_items(
     return retry, failures
 
 
-async def _wait(
-    reason: str,
-    delay: float,
+async def _back_off(
+    why: str,
+    attempt: int,
+    max_backoff: float,
     on_retry: Callable[[str, float], Awaitable[None] | None] | None,
     sleep: Callable[[float], Awaitable[None]],
 ) -> None:
+    """Report ``why`` and sleep the capped exponential delay of retry number ``attempt``."""
+    delay = min(max_backoff, 0.2 * 2 ** min(attempt, 8))
+    reason = f"{why}; retry in {delay:.1f}s"
     log.warning(reason)
     if on_retry is not None:
         result = on_retry(reason, delay)
@@ -145,18 +149,14 @@ async def bulk_write(
                 )
                 return failures
             attempt += 1
-            delay = min(max_backoff, 0.2 * 2 ** min(attempt, 8))
-            reason = f"search unavailable ({type(exc).__name__}: {str(exc)[:120]}); retry in {delay:.1f}s"
-            await _wait(reason, delay, on_retry, sleep)
+            why = f"search unavailable ({type(exc).__name__}: {str(exc)[:120]})"
+            await _back_off(why, attempt, max_backoff, on_retry, sleep)
             continue
         retry, failed = sort_items(pending, resp["items"])
         failures += failed
         if retry:
             attempt += 1
-            delay = min(max_backoff, 0.2 * 2 ** min(attempt, 8))
-            reason = (
-                f"{len(retry)} of {len(pending)} bulk items refused for now; retry in {delay:.1f}s"
-            )
-            await _wait(reason, delay, on_retry, sleep)
+            why = f"{len(retry)} of {len(pending)} bulk items refused for now"
+            await _back_off(why, attempt, max_backoff, on_retry, sleep)
         pending = retry
     return failures

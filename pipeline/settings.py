@@ -19,8 +19,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Ports of the embedded stack: away from Kafka's 9092 and Elasticsearch's 9200.
 BrokerKind = Literal["auto", "kafka", "tansu"]
+SearchEngineKind = Literal["auto", "opensearch", "osmem"]
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_SEARCH_PORT = 19200
+DEFAULT_SEARCH_TRANSPORT_PORT = 19300
 
 
 class Settings(BaseSettings):
@@ -41,7 +43,19 @@ class Settings(BaseSettings):
     kafka_port: int = DEFAULT_KAFKA_PORT
     kafka_controller_port: int = DEFAULT_KAFKA_PORT + 1
     kafka_heap: str = "512m"
+    search_engine: SearchEngineKind = Field(
+        "auto",
+        description="Embedded search engine: OpenSearch when a JDK 17+ is found; osmem (in memory, "
+        "extra `nojdk`) only when asked or when there is no JDK.",
+    )
+    opensearch_version: str = Field(
+        "2.19.6", description="OpenSearch version fetched from Maven Central (3.x needs Java 21+)."
+    )
+    search_heap: str = Field("512m", description="Heap of the embedded OpenSearch (512m-1g).")
     search_port: int = DEFAULT_SEARCH_PORT
+    search_transport_port: int = Field(
+        DEFAULT_SEARCH_TRANSPORT_PORT, description="Node-to-node port of the embedded OpenSearch."
+    )
 
     # Kafka clients.
     bootstrap_servers: str | None = Field(
@@ -73,8 +87,9 @@ class Settings(BaseSettings):
     search_ca_certs: Path | None = None
     search_compat_headers: bool | None = Field(
         None,
-        description="Rewrite Elasticsearch compatibility headers to application/json "
-        "(needed by the embedded OpenSearch-compatible server; default: on for the embedded one).",
+        description="Talk to an OpenSearch server with the Elasticsearch client: rewrite its "
+        "compatibility media types to application/json and accept answers without the "
+        "Elasticsearch product header (default: on for the embedded engine only).",
     )
     search_timeout: float = Field(
         30.0, gt=0, description="Seconds before a search request times out (then retried)."

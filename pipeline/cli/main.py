@@ -12,6 +12,7 @@ from pipeline.cli import inbox as inbox_cmd
 from pipeline.cli import kibana as kibana_cmd
 from pipeline.cli import ops, replay, schemas, stack, topics
 from pipeline.cli import publish as publish_cmd
+from pipeline.cli import reindex as reindex_cmd
 from pipeline.cli import report as report_cmd
 from pipeline.cli import retention as retention_cmd
 from pipeline.cli import run as run_cmd
@@ -44,6 +45,7 @@ app.command("inbox")(inbox_cmd.inbox)
 app.command("acks")(acks_cmd.acks)
 app.command("network")(inbox_cmd.network)
 app.command("report")(report_cmd.report)
+app.command("reindex")(reindex_cmd.reindex)
 app.add_typer(ops.dlq_app, name="dlq")
 app.add_typer(replay.app, name="replay")
 

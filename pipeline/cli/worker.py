@@ -40,7 +40,7 @@ def worker(
     from pipeline.core.geo import reference_points
     from pipeline.kafka.admin import ensure_topics
     from pipeline.search.client import sync_client
-    from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
+    from pipeline.search.index import ensure_search
     from pipeline.stream.app import Pipeline
 
     cfg = common.settings()
@@ -54,9 +54,7 @@ def worker(
     # One line per HTTP request at INFO drowns the worker log.
     logging.getLogger("elastic_transport").setLevel(max(logging.WARNING, level))
     ensure_topics(cfg)
-    ensure_index(sync_client(cfg), cfg.index_alias)
-    ensure_links_index(sync_client(cfg), cfg.links_alias)
-    ensure_synthesis_index(sync_client(cfg), cfg.synthesis_alias)
+    ensure_search(sync_client(cfg), cfg)  # never write into an index without the template
     # The countries' reference points load in 1.3 s: now, not inside the first event.
     reference_points()
     pipeline = Pipeline(cfg, worker_name=name, web_port=web_port, batch_size=batch_size,

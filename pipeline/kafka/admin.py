@@ -34,7 +34,9 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(
             settings.topic_dlq, settings.partitions, rf, {**base, "retention.ms": str(90 * DAY_MS)}
         ),
-        TopicSpec(settings.topic_enriched, settings.partitions, rf, dict(base)),
+        # The documents as indexed, keyed by message_id, a tombstone for each one deleted:
+        # compacted, never expired, so that `hst reindex` can rebuild the index from it.
+        TopicSpec(settings.topic_enriched, settings.partitions, rf, _compacted(base)),
         TopicSpec(settings.topic_diffusion, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_acks, settings.partitions, rf, dict(base)),
         TopicSpec(settings.topic_synthesis, settings.partitions, rf, dict(base)),
@@ -61,18 +63,15 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         # source topics: left to Faust, a worker can start before the metadata shows them
         # (PartitionsMismatch, measured). Compacted: only the latest value per key matters.
         *(
-            TopicSpec(
-                f"{settings.app_id}-{table}-changelog",
-                partitions,
-                rf,
-                {
-                    "cleanup.policy": "compact",
-                    **{k: v for k, v in base.items() if k != "retention.ms"},
-                },
-            )
+            TopicSpec(f"{settings.app_id}-{table}-changelog", partitions, rf, _compacted(base))
             for table, partitions in changelog_tables(settings)
         ),
     ]
+
+
+def _compacted(base: dict[str, str]) -> dict[str, str]:
+    """``base`` for a compacted topic: the latest value per key is kept, without expiry."""
+    return {"cleanup.policy": "compact", **{k: v for k, v in base.items() if k != "retention.ms"}}
 
 
 def changelog_tables(settings: Settings) -> list[tuple[str, int]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elasticsearch import Elasticsearch
 
@@ -12,6 +12,9 @@ from pipeline.search.mappings import (
     links_template,
     synthesis_template,
 )
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 INDEX_VERSION = 1
 
@@ -43,3 +46,17 @@ def ensure_synthesis_index(es: Elasticsearch, alias: str) -> str:
 def ensure_audit_index(es: Elasticsearch, alias: str) -> str:
     """The ``hst-audit`` index behind its alias (idempotent)."""
     return ensure_index(es, alias, template=audit_template(alias))
+
+
+def ensure_search(es: Elasticsearch, settings: Settings) -> dict[str, str]:
+    """Templates, indices and aliases the worker writes to (idempotent): alias -> index.
+
+    Run by ``hst setup`` and by every worker at start-up, and again by a worker that finds
+    an alias missing (an engine that lost its data): the worker's writes name aliases only
+    and never create an index themselves, so no index exists without the project's mapping.
+    """
+    return {
+        settings.index_alias: ensure_index(es, settings.index_alias),
+        settings.links_alias: ensure_links_index(es, settings.links_alias),
+        settings.synthesis_alias: ensure_synthesis_index(es, settings.synthesis_alias),
+    }

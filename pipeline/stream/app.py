@@ -20,6 +20,7 @@ changelog writes and dead letters are durable before the source offsets move.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import logging
@@ -47,8 +48,9 @@ from pipeline.core.enrich import content_hash, enrich
 from pipeline.core.screening import apply_screening
 from pipeline.core.validation import Limits, MessageValidator, ValidationError
 from pipeline.kafka.publisher import make_codec
-from pipeline.search.bulk import BulkAction, bulk_write
-from pipeline.search.client import async_client
+from pipeline.search.bulk import BulkAction, ItemFailure, bulk_write
+from pipeline.search.client import async_client, sync_client
+from pipeline.search.index import ensure_search
 from pipeline.settings import Settings
 from pipeline.stream import faustfix, metrics
 from pipeline.stream.batches import run_batch
@@ -550,7 +552,7 @@ class Pipeline:
             if action.op == "index" and action.doc is not None:
                 action.doc["processing"]["indexed_at"] = indexed_at
         started = time.perf_counter()
-        failures = await bulk_write(self.es, actions, on_retry=self._on_search_retry)
+        failures = await self.write(actions)
         metrics.BULK_SECONDS.observe(time.perf_counter() - started)
         metrics.SEARCH_UP.set(1)
         failed_ids = set()
@@ -565,6 +567,8 @@ class Pipeline:
                           failure.action.doc_id, reason)  # fmt: skip
         for action in actions:  # withdrawn or superseded: tell whoever received it
             if action.op == "delete" and action.doc_id not in failed_ids:
+                # A tombstone: the compacted enriched topic forgets it (`hst reindex` too).
+                await self.enriched.send(key=action.doc_id.encode(), value=None)
                 await self.crossmatch.withdrawn(action.doc_id)
                 if self.synthesis is not None:
                     await self.synthesis.withdrawn(action.doc_id)
@@ -576,6 +580,18 @@ class Pipeline:
                 await self.enriched.send(key=action.doc_id.encode(), value=value)
                 if self.synthesis is not None:  # its own copy: one reading agent per topic
                     await self.synthesis.facts_topic.send(key=action.doc_id.encode(), value=value)
+
+    async def write(self, actions: list[BulkAction]) -> list[ItemFailure]:
+        """Bulk-write through the aliases, held through outages; returns permanent failures."""
+        return await bulk_write(self.es, actions, on_retry=self._on_search_retry,
+                                on_missing_index=self._set_search_up_again)  # fmt: skip
+
+    async def _set_search_up_again(self, missing: set[str]) -> None:
+        """An engine that lost its indices gets templates, indices and aliases back first."""
+        log.warning("search: %s missing; installing the templates and aliases again",
+                    ", ".join(sorted(missing)))  # fmt: skip
+        settings = self.settings
+        await asyncio.to_thread(lambda: ensure_search(sync_client(settings), settings))
 
     async def _on_search_retry(self, reason: str, delay: float) -> None:
         metrics.SEARCH_RETRIES.inc()

@@ -51,7 +51,7 @@ from pipeline.core.matching import (
     strong_links,
 )
 from pipeline.core.networks import WITHDRAWN, Networks, withdraw_links
-from pipeline.search.bulk import BulkAction, bulk_write
+from pipeline.search.bulk import BulkAction
 from pipeline.stream import metrics
 
 if TYPE_CHECKING:
@@ -127,7 +127,9 @@ class CrossMatch:
 
     async def fanout_event(self, event: Any) -> None:
         """Request the message's notices and one match per key it carries."""
-        doc = orjson.loads(event.message.value or b"{}")
+        if event.message.value is None:
+            return  # the tombstone of a deleted document: its withdrawal is handled apart
+        doc = orjson.loads(event.message.value)
         mid = doc["message_id"]
         await self._notify(mid, {"type": "message", "doc": doc})
         created = doc["created_at"]
@@ -259,7 +261,7 @@ class CrossMatch:
             }
             actions.append(BulkAction("index", settings.links_alias, link["link_id"], doc))
         actions += [BulkAction("delete", settings.links_alias, link_id) for link_id in removed]
-        failures = await bulk_write(self.p.es, actions)
+        failures = await self.p.write(actions)
         for failure in failures:  # 404: the message was withdrawn meanwhile
             if failure.status != 404:
                 log.error(

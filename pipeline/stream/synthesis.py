@@ -37,7 +37,7 @@ from pipeline.core.synthesis import (
     trend,
     window_end,
 )
-from pipeline.search.bulk import BulkAction, bulk_write
+from pipeline.search.bulk import BulkAction
 from pipeline.stream import metrics
 
 if TYPE_CHECKING:
@@ -243,7 +243,7 @@ class Synthesis:
                     metrics.EVENTS.labels("aggregate", "alert_retracted").inc()
             self.series_table[series] = {"windows": counts, "first": first, "alerted": alerted}
         stream._set_current_event(None)
-        failures = await bulk_write(self.p.es, actions)
+        failures = await self.p.write(actions)
         for failure in failures:
             if failure.status != 404:  # a cell already gone
                 log.error(

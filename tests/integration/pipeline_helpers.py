@@ -242,3 +242,16 @@ def search_all(
         out += [h["_source"] for h in resp["hits"]["hits"]]
         resp = es.scroll(scroll_id=resp["_scroll_id"], scroll="1m")
     return out
+
+
+def search_engine_pid(stack: Settings) -> int:
+    """The pid of the embedded search engine (skips the test on an external engine)."""
+    import pytest
+
+    from pipeline.stack import Stack
+
+    status = Stack(stack).status()
+    engine = status.get("search")
+    if engine is None:
+        pytest.skip("an external search engine (HST_TEST_SEARCH_URL): no pid to pause or kill")
+    return int(status[engine]["pid"])

@@ -25,7 +25,6 @@ import pytest
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
-from pipeline.stack import Stack
 from tests.integration.kafka_helpers import consume_all
 from tests.integration.pipeline_helpers import (
     Workers,
@@ -33,6 +32,7 @@ from tests.integration.pipeline_helpers import (
     count,
     expected_outcome,
     isolated,
+    search_engine_pid,
     settled,
     wait_for,
 )
@@ -98,31 +98,30 @@ def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> N
     cfg = isolated(stack, tmp_path)
     worker_cfg = cfg.model_copy(
         update={"search_timeout": 8.0, "search_write_timeout": 8.0}
-    )  # shorter than the outage, longer than osmem's merge stalls under load (a 2 s timeout
-    # made the worker abandon and re-send every slow bulk: no progress at all)
+    )  # shorter than the outage
     data = generate(GeneratorConfig(count=1500, seed=42))
     expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
-    osmem_pid = Stack(stack).status()["osmem"]["pid"]
+    engine_pid = search_engine_pid(stack)
     workers = Workers(worker_cfg, tmp_path)
     try:
         w1 = workers.start("w1")
         publish_all(cfg, data.messages)
         wait_for(lambda: count(cfg) >= 300, 120, "indexing to start")
         assert _ready(w1.web_port) == 200
-        os.kill(osmem_pid, signal.SIGSTOP)
+        os.kill(engine_pid, signal.SIGSTOP)
         try:
             time.sleep(20)
             # A probe takes the worker out of service while it holds its batches.
             assert _ready(w1.web_port) == 503
         finally:
-            os.kill(osmem_pid, signal.SIGCONT)
+            os.kill(engine_pid, signal.SIGCONT)
         assert w1.proc.poll() is None, "the worker died while search was unavailable"
         settle_and_check(cfg, expected, timeout=300)
         assert _ready(w1.web_port) == 200
         log = w1.log.read_text(errors="replace")
         assert "search unavailable" in log, "the outage was not noticed: the test proved nothing"
     finally:
-        os.kill(osmem_pid, signal.SIGCONT)
+        os.kill(engine_pid, signal.SIGCONT)
         workers.stop_all()
 
 

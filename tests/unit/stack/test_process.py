@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from pipeline.stack.process import read_pidfile, start_process, stop_process
-from pipeline.stack.stack import choose_broker
+from pipeline.stack.servers import java_major_version
+from pipeline.stack.stack import choose_broker, choose_search
 
 
 def test_started_process_is_recognised_and_stopped(tmp_path: Path) -> None:
@@ -40,6 +41,13 @@ def test_broker_choice_can_be_forced() -> None:
     assert choose_broker("tansu").kind == "tansu"
     assert choose_broker("kafka").kind == "kafka"
     assert choose_broker("auto").kind in ("kafka", "tansu")
+
+
+def test_search_engine_is_opensearch_wherever_a_jdk_17_is_found() -> None:
+    assert choose_search("osmem").kind == "osmem"
+    assert choose_search("opensearch").kind == "opensearch"
+    expected = "opensearch" if (java_major_version() or 0) >= 17 else "osmem"
+    assert choose_search("auto").kind == expected
 
 
 def test_kraft_cluster_ids_never_look_like_options() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -9,7 +10,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast, get_args
 
 import typer
@@ -64,6 +65,24 @@ def _matching_quality(validator: MessageValidator, count: int) -> None:
     common.console.print(table)
 
 
+@contextlib.contextmanager
+def _osmem(cfg: Any) -> Iterator[tuple[Any, int | None]]:
+    """An osmem server on a free port beside the stack: (settings, pid)."""
+    import tempfile
+    from pathlib import Path
+
+    from pipeline.stack.servers import OsmemServer, free_port
+
+    server = OsmemServer(Path(tempfile.mkdtemp(prefix="hst-osmem-")), free_port())
+    server.start(lambda _m: None)
+    try:
+        server.wait_ready(60)
+        record = server.running()
+        yield cfg.model_copy(update={"search_url": server.address}), record.pid if record else None
+    finally:
+        server.stop()
+
+
 def bench(
     messages: int = typer.Option(10_000, help="Messages per publish run."),
     e2e_messages: int = typer.Option(3000, help="Messages in the end-to-end run (0 to skip)."),
@@ -78,6 +97,11 @@ def bench(
     runs: int = typer.Option(5, help="Runs per measurement (the median is reported)."),
     broker: str = typer.Option(
         "auto", help="Broker for the publish benchmark: auto, kafka, tansu."
+    ),
+    compare_osmem: bool = typer.Option(
+        False,
+        "--compare-osmem",
+        help="Also measure osmem's bulk ceiling on the same documents (extra nojdk).",
     ),
 ) -> None:
     """Measure codec encode/decode records/s and publish msgs/s to a private embedded stack."""
@@ -160,5 +184,21 @@ def bench(
         console.print(table)
         if e2e_messages:
             from pipeline.cli.bench_e2e import run_e2e
+            from pipeline.stack import Stack
 
-            run_e2e(cfg, console, e2e_messages, batch=500, latency_rate=latency_rate)
+            status = Stack(cfg).status()
+            engine = status["search"]
+            compare = []
+            with contextlib.ExitStack() as extra:
+                if compare_osmem:
+                    compare.append(("osmem", *extra.enter_context(_osmem(cfg))))
+                run_e2e(
+                    cfg,
+                    console,
+                    e2e_messages,
+                    batch=500,
+                    latency_rate=latency_rate,
+                    engine_pid=status[engine]["pid"],
+                    engine=f"{engine} {status[engine].get('version') or ''}".strip(),
+                    compare=compare,
+                )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import statistics
 import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,7 +23,7 @@ from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.admin import consumed_topics, ensure_topics, wait_drained
 from pipeline.kafka.publisher import Publisher
 from pipeline.search.client import sync_client
-from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
+from pipeline.search.index import ensure_index, ensure_search
 from pipeline.settings import Settings
 from pipeline.stack.process import stop_process
 from pipeline.stack.servers import free_port
@@ -29,25 +32,61 @@ from pipeline.stream.metrics import scrape_worker
 
 
 def _count(cfg: Settings) -> int:
+    """Documents searchable now (the engine's own refresh: at most its interval behind)."""
     return int(sync_client(cfg).count(index=cfg.index_alias)["count"])
 
 
-def bulk_ceiling(cfg: Settings, docs: list[dict[str, Any]], batch: int, runs: int) -> list[float]:
-    """docs/s of plain bulk requests of the same documents into fresh indices (same template)."""
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds a process has used (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The engine's own bulk rate for a set of documents, and its CPU per document."""
+
+    rates: list[float]
+    cpu_ms_per_doc: list[float]
+
+    @property
+    def median(self) -> float:
+        """Median docs/s."""
+        return statistics.median(self.rates)
+
+
+def bulk_ceiling(
+    cfg: Settings, docs: list[dict[str, Any]], batch: int, runs: int, pid: int | None = None
+) -> Ceiling:
+    """docs/s of plain bulk requests of the same documents into fresh indices (same template).
+
+    Each run ends with a refresh: the documents are searchable, as in the end-to-end figure.
+    A first run of the same documents warms the engine up and is not counted.
+    """
     es = sync_client(cfg)
-    rates = []
-    for run in range(runs):
+    rates, cpu = [], []
+    for run in range(runs + 1):
         alias = f"hst-ceiling-{cfg.app_id}-{run}"  # own template pattern: no overlap
         ensure_index(es, alias)
+        cpu_before = cpu_seconds(pid)
         started = time.perf_counter()
         for i in range(0, len(docs), batch):
             body = b"".join(orjson.dumps({"index": {"_index": alias, "_id": d["message_id"]}}) + b"\n"
                             + orjson.dumps(d) + b"\n" for d in docs[i : i + batch])  # fmt: skip
             resp = es.bulk(operations=body)  # type: ignore[arg-type]
             assert not resp["errors"]
-        rates.append(len(docs) / (time.perf_counter() - started))
+        es.indices.refresh(index=alias)
+        if run > 0:
+            rates.append(len(docs) / (time.perf_counter() - started))
+            cpu.append(1000 * (cpu_seconds(pid) - cpu_before) / len(docs))
         es.indices.delete(index=f"{alias}-v1")
-    return rates
+        es.indices.delete_index_template(name=f"{alias}-template")
+    return Ceiling(rates, cpu)
 
 
 def bench_settings(stack: Settings, **features: bool) -> Settings:
@@ -61,10 +100,7 @@ def bench_settings(stack: Settings, **features: bool) -> Settings:
         "synthesis_alias": f"hst-synthesis-bench-{uid}", "app_id": f"hst-bench-{uid}", **features,
     })  # fmt: skip
     ensure_topics(cfg)
-    es = sync_client(cfg)
-    ensure_index(es, cfg.index_alias)
-    ensure_links_index(es, cfg.links_alias)
-    ensure_synthesis_index(es, cfg.synthesis_alias)
+    ensure_search(sync_client(cfg), cfg)
     return cfg
 
 
@@ -83,7 +119,14 @@ def sustained(cfg: Settings, records: list[dict[str, Any]], live: int, base: int
 
 
 def run_e2e(
-    stack: Settings, console: Console, messages: int, batch: int, latency_rate: float = 50.0
+    stack: Settings,
+    console: Console,
+    messages: int,
+    batch: int,
+    latency_rate: float = 50.0,
+    engine_pid: int | None = None,
+    engine: str = "search engine",
+    compare: list[tuple[str, Settings, int | None]] | None = None,
 ) -> None:
     """Sustained throughput and latency through a real worker process, with and without acks and synthesis."""
     cfg = bench_settings(stack)
@@ -96,9 +139,15 @@ def run_e2e(
     docs = [enrich(r) for r in live]
 
     console.print(
-        f"search server's own bulk ceiling: {len(docs):,} enriched documents, batches of {batch}..."
+        f"{engine}'s own bulk ceiling: {len(docs):,} enriched documents "
+        f"({sum(len(orjson.dumps(d)) for d in docs) / len(docs) / 1024:,.1f} KB on average), "
+        f"batches of {batch}, after a warm-up run..."
     )
-    ceiling = bulk_ceiling(cfg, docs, batch, runs=3)
+    ceiling = bulk_ceiling(cfg, docs, batch, runs=3, pid=engine_pid)
+    others = []
+    for name, other, pid in compare or []:
+        console.print(f"{name}'s bulk ceiling, the same documents...")
+        others.append((name, bulk_ceiling(bench_settings(other), docs, batch, runs=3, pid=pid)))
 
     port = free_port()
     worker = start_worker(
@@ -131,7 +180,9 @@ def run_e2e(
         console.print(
             f"end to end: publishing {len(records):,} messages, waiting until {len(live):,} are searchable..."
         )
+        cpu_before = cpu_seconds(engine_pid)
         elapsed = sustained(cfg, records, len(live), base=_count(cfg))
+        engine_cpu_ms = 1000 * (cpu_seconds(engine_pid) - cpu_before) / len(live)
         e2e_docs = len(live) / elapsed
         e2e_msgs = len(records) / elapsed
         bulk = scrape_worker(port, timeout=5)
@@ -161,12 +212,20 @@ def run_e2e(
     table = Table(
         "measure", "value", title="end to end (publish -> searchable), same machine, same run"
     )
-    med_ceiling = statistics.median(ceiling)
-    table.add_row(
-        "search server bulk ceiling (docs/s, median of 3)",
-        f"{med_ceiling:,.0f}  ({' '.join(f'{c:,.0f}' for c in ceiling)})",
-    )
+    med_ceiling = ceiling.median
+
+    def ceiling_row(name: str, c: Ceiling) -> None:
+        table.add_row(
+            f"{name} bulk ceiling (docs/s, median of 3; CPU ms/doc)",
+            f"{c.median:,.0f}  ({' '.join(f'{r:,.0f}' for r in c.rates)}); "
+            f"{statistics.median(c.cpu_ms_per_doc):.2f} ms",
+        )
+
+    ceiling_row(engine, ceiling)
+    for name, other_ceiling in others:
+        ceiling_row(name, other_ceiling)
     table.add_row("end to end sustained (searchable docs/s)", f"{e2e_docs:,.0f}")
+    table.add_row(f"{engine} CPU per document, end to end", f"{engine_cpu_ms:.2f} ms")
     table.add_row("end to end sustained (consumed msgs/s)", f"{e2e_msgs:,.0f}")
     table.add_row("end to end / ceiling", f"{e2e_docs / med_ceiling:.0%}")
     table.add_row(

@@ -23,7 +23,7 @@ from pipeline.core.enrich import content_hash
 from pipeline.core.validation import MessageValidator
 from pipeline.kafka.admin import ensure_topics
 from pipeline.search.client import sync_client
-from pipeline.search.index import ensure_index, ensure_links_index, ensure_synthesis_index
+from pipeline.search.index import ensure_search
 from pipeline.settings import Settings
 from pipeline.stack.servers import free_port
 from tests.integration.kafka_helpers import consume_all
@@ -41,9 +41,7 @@ def isolated(stack: Settings, tmp_path: Path, partitions: int = 6) -> Settings:
         "data_dir": tmp_path / "hst", "partitions": partitions,
     })  # fmt: skip
     ensure_topics(cfg)
-    ensure_index(sync_client(cfg), cfg.index_alias)
-    ensure_links_index(sync_client(cfg), cfg.links_alias)
-    ensure_synthesis_index(sync_client(cfg), cfg.synthesis_alias)
+    ensure_search(sync_client(cfg), cfg)
     return cfg
 
 
@@ -175,18 +173,20 @@ def publish_raw(cfg: Settings, values: list[bytes]) -> None:
 
 
 def count(cfg: Settings) -> int:
+    """Documents searchable now (a refresh first: the engine is near-real-time)."""
     es = sync_client(cfg)
+    es.indices.refresh(index=cfg.index_alias)
     return int(es.count(index=cfg.index_alias)["count"])
 
 
 def all_ids(cfg: Settings) -> list[str]:
     """Every document id in the index, paged by message_id (``search_after``).
 
-    Not a scroll: osmem's scroll, read while the network stage was still updating documents,
-    once returned all but 1,000 of 17,600 documents (the 20,000-message kill run, 2026-12-04);
-    pages sorted by a unique keyword cannot skip a document that is updated meanwhile.
+    Not a scroll: pages sorted by a unique keyword cannot skip a document that is updated
+    while they are read.
     """
     es = sync_client(cfg)
+    es.indices.refresh(index=cfg.index_alias)
     ids: list[str] = []
     after: list[Any] | None = None
     while True:
@@ -234,6 +234,7 @@ def search_all(
 ) -> list[dict[str, Any]]:
     """Every document of an index (scrolling), as sources."""
     es = sync_client(cfg)
+    es.indices.refresh(index=index)
     out: list[dict[str, Any]] = []
     resp = es.search(
         index=index, query=query or {"match_all": {}}, size=1000, scroll="1m", sort=["_doc"]

@@ -18,10 +18,18 @@ def item(op: str, status: int, error: str | None = None) -> dict[str, Any]:
 
 
 def test_retryable_items_are_sent_again_and_4xx_are_failures() -> None:
-    actions = [BulkAction("index", "m", "a", {}), BulkAction("index", "m", "b", {}),
-               BulkAction("index", "m", "c", {}), BulkAction("delete", "m", "d")]  # fmt: skip
-    items = [item("index", 201), item("index", 429), item("index", 400, "mapper_parsing_exception"),
-             item("delete", 404)]  # fmt: skip
+    actions = [
+        BulkAction("index", "m", "a", {}),
+        BulkAction("index", "m", "b", {}),
+        BulkAction("index", "m", "c", {}),
+        BulkAction("delete", "m", "d"),
+    ]
+    items = [
+        item("index", 201),
+        item("index", 429),
+        item("index", 400, "mapper_parsing_exception"),
+        item("delete", 404),
+    ]
     sorted_ = sort_items(actions, items)
     retry, failures = sorted_.retry, sorted_.failures
     assert [a.doc_id for a in retry] == ["b"]
@@ -33,11 +41,20 @@ def test_retryable_items_are_sent_again_and_4xx_are_failures() -> None:
 def test_actions_behind_a_retried_one_on_the_same_document_keep_their_order() -> None:
     # The index of "a" was refused for now: the update behind it failed with 404 only because
     # of that, and the delete behind it must not run before the index is sent again.
-    actions = [BulkAction("index", "m", "a", {"x": 1}), BulkAction("index", "m", "b", {}),
-               BulkAction("update", "m", "a", {"y": 2}), BulkAction("delete", "m", "a"),
-               BulkAction("update", "m", "b", {"y": 3})]  # fmt: skip
-    items = [item("index", 503), item("index", 201), item("update", 404, "document_missing_exception"),
-             item("delete", 200), item("update", 200)]  # fmt: skip
+    actions = [
+        BulkAction("index", "m", "a", {"x": 1}),
+        BulkAction("index", "m", "b", {}),
+        BulkAction("update", "m", "a", {"y": 2}),
+        BulkAction("delete", "m", "a"),
+        BulkAction("update", "m", "b", {"y": 3}),
+    ]
+    items = [
+        item("index", 503),
+        item("index", 201),
+        item("update", 404, "document_missing_exception"),
+        item("delete", 200),
+        item("update", 200),
+    ]
     sorted_ = sort_items(actions, items)
     retry, failures = sorted_.retry, sorted_.failures
     assert [(a.op, a.doc_id) for a in retry] == [("index", "a"), ("update", "a"), ("delete", "a")]
@@ -59,10 +76,18 @@ def test_a_missing_index_or_alias_is_an_outage_never_a_failure() -> None:
         BulkAction("index", "hst-messages", "a", {}),
         BulkAction("update", "hst-messages", "a", {}),
     ]
-    missing = {"type": "index_not_found_exception", "reason": "no such index [hst-messages]",
-               "index": "hst-messages"}  # fmt: skip
-    sorted_ = sort_items(actions, [{"index": {"status": 404, "error": missing}},
-                                   {"update": {"status": 404, "error": missing}}])  # fmt: skip
+    missing = {
+        "type": "index_not_found_exception",
+        "reason": "no such index [hst-messages]",
+        "index": "hst-messages",
+    }
+    sorted_ = sort_items(
+        actions,
+        [
+            {"index": {"status": 404, "error": missing}},
+            {"update": {"status": 404, "error": missing}},
+        ],
+    )
     assert [a.op for a in sorted_.retry] == ["index", "update"]
     assert sorted_.failures == []
     assert sorted_.missing == {"hst-messages"}
@@ -102,8 +127,12 @@ async def test_refused_credentials_hold_the_batch_and_never_fail_the_documents(s
     async def no_sleep(_delay: float) -> None:
         return None
 
-    failures = await bulk_write(client, [BulkAction("index", "hst-messages", "a", {})],  # type: ignore[arg-type]
-                                on_retry=lambda why, _d: reasons.append(why), sleep=no_sleep)  # fmt: skip
+    failures = await bulk_write(
+        client,
+        [BulkAction("index", "hst-messages", "a", {})],  # type: ignore[arg-type]
+        on_retry=lambda why, _d: reasons.append(why),
+        sleep=no_sleep,
+    )
     assert failures == []
     assert client.calls == 4
     assert all("refused our credentials" in r for r in reasons) and len(reasons) == 3

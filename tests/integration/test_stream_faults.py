@@ -22,7 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.core.acks import REJECTED
 from pipeline.generate import GeneratorConfig, generate
+from pipeline.kafka.acks import read_acks
+from pipeline.kafka.dlq import read_dead_letters
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
 from tests.integration.kafka_helpers import consume_all
@@ -120,6 +123,9 @@ def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> N
         assert _ready(w1.web_port) == 200
         log = w1.log.read_text(errors="replace")
         assert "search unavailable" in log, "the outage was not noticed: the test proved nothing"
+        # An outage is never a reason to reject: no dead letter, no REJECTED acknowledgement.
+        assert list(read_dead_letters(cfg, timeout=10)) == []
+        assert [a for a in read_acks(cfg, None) if a["state"] == REJECTED] == []
     finally:
         os.kill(engine_pid, signal.SIGCONT)
         workers.stop_all()

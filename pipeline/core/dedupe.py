@@ -157,3 +157,16 @@ def live_messages(records: list[dict[str, Any]], hash_of: Any) -> list[dict[str,
         first.setdefault(hash_of(record), record)
     gone = {r["supersedes_message_id"] for r in first.values() if r.get("supersedes_message_id")}
     return [r for r in first.values() if r["action"] != "WITHDRAW" and r["message_id"] not in gone]
+
+
+def live_groups(records: list[dict[str, Any]], hash_of: Any) -> list[set[str]]:
+    """The ids that may hold each live content's document after a complete run.
+
+    One document per distinct live content (``live_messages``), indexed under whichever id
+    of its content reached the deduplication first: with several partitions that is not
+    always the first published. A complete run's index holds exactly one id of each group.
+    """
+    ids: dict[str, set[str]] = {}
+    for record in records:
+        ids.setdefault(hash_of(record), set()).add(record["message_id"])
+    return [ids[hash_of(r)] for r in live_messages(records, hash_of)]

@@ -89,3 +89,21 @@ def test_withdrawing_an_absorbed_id_withdraws_the_indexed_duplicate_either_order
     early = decide_lineage(None, SUPERSEDE, {"by": "W", "kind": "WITHDRAW"})
     late = decide_lineage(early.state, ALIAS, {"into": "D"})
     assert late.forward == [{"role": SUPERSEDE, "target": "D", "by": "W", "kind": "WITHDRAW"}]
+
+
+def test_live_groups_hold_every_id_that_may_carry_a_live_content() -> None:
+    from pipeline.core.dedupe import live_groups
+
+    def rec(mid: str, body: str, action: str = "CREATE", supersedes: str | None = None) -> dict:  # type: ignore[type-arg]
+        return {"message_id": mid, "body": body, "action": action, "supersedes_message_id": supersedes}
+
+    records = [
+        rec("a", "x"),
+        rec("b", "x"),  # same content as a: either id may hold it
+        rec("c", "y"),
+        rec("d", "z", "UPDATE", supersedes="c"),
+        rec("e", "w"),
+        rec("f", "-", "WITHDRAW", supersedes="e"),
+    ]
+    groups = live_groups(records, lambda r: r["body"])
+    assert sorted(sorted(g) for g in groups) == [["a", "b"], ["d"]]

@@ -16,7 +16,7 @@ from pipeline.core.coerce import to_json
 from pipeline.core.enrich import enrich
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.acks import read_acks
-from pipeline.kafka.dlq import read_dead_letters
+from pipeline.kafka.dlq import read_dead_letters, read_to_end
 from pipeline.kafka.publisher import Publisher
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_search
@@ -191,6 +191,10 @@ def _delete_and_reindex(cfg: Settings, expected: Any, tmp: Path) -> None:
     before = _docs(cfg, cfg.index_alias)
     links_before = _docs(cfg, cfg.links_alias)
     assert len(before) == expected.live_count and len(links_before) > 10
+    # Deleted documents left tombstones in the log, and nothing failed on them.
+    tombstones = [m for m in read_to_end(cfg, cfg.topic_enriched) if m.value() is None]
+    assert len(tombstones) >= 10, "withdrawals and updates leave no tombstone in the log"
+    assert list(read_dead_letters(cfg, timeout=10)) == []
     es = sync_client(cfg)
     for alias in (cfg.index_alias, cfg.links_alias):
         es.indices.delete(index=",".join(es.indices.get_alias(name=alias)))

@@ -199,6 +199,7 @@ def bench(
                     batch=500,
                     latency_rate=latency_rate,
                     engine_pid=status[engine]["pid"],
+                    broker_pid=status[status["broker"]]["pid"],
                     engine=f"{engine} {status[engine].get('version') or ''}".strip(),
                     compare=compare,
                 )

@@ -25,7 +25,7 @@ from pipeline.kafka.publisher import Publisher
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_index, ensure_search
 from pipeline.settings import Settings
-from pipeline.stack.process import stop_process
+from pipeline.stack.process import read_pidfile, stop_process
 from pipeline.stack.servers import free_port
 from pipeline.stack.workers import start_worker
 from pipeline.stream.metrics import scrape_worker
@@ -126,6 +126,7 @@ def run_e2e(
     latency_rate: float = 50.0,
     engine_pid: int | None = None,
     engine: str = "search engine",
+    broker_pid: int | None = None,
     compare: list[tuple[str, Settings, int | None]] | None = None,
 ) -> None:
     """Sustained throughput and latency through a real worker process, with and without acks and synthesis."""
@@ -180,9 +181,15 @@ def run_e2e(
         console.print(
             f"end to end: publishing {len(records):,} messages, waiting until {len(live):,} are searchable..."
         )
-        cpu_before = cpu_seconds(engine_pid)
+        worker_record = read_pidfile(worker.pidfile)
+        worker_pid = worker_record.pid if worker_record else None
+        pids = {"engine": engine_pid, "worker": worker_pid, "broker": broker_pid}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         elapsed = sustained(cfg, records, len(live), base=_count(cfg))
-        engine_cpu_ms = 1000 * (cpu_seconds(engine_pid) - cpu_before) / len(live)
+        cpu_ms = {
+            name: 1000 * (cpu_seconds(pid) - cpu_before[name]) / len(records)
+            for name, pid in pids.items()
+        }
         e2e_docs = len(live) / elapsed
         e2e_msgs = len(records) / elapsed
         bulk = scrape_worker(port, timeout=5)
@@ -225,7 +232,10 @@ def run_e2e(
     for name, other_ceiling in others:
         ceiling_row(name, other_ceiling)
     table.add_row("end to end sustained (searchable docs/s)", f"{e2e_docs:,.0f}")
-    table.add_row(f"{engine} CPU per document, end to end", f"{engine_cpu_ms:.2f} ms")
+    table.add_row(
+        "CPU per message until searchable: worker / broker / engine",
+        " / ".join(f"{cpu_ms[n]:.1f} ms" for n in ("worker", "broker", "engine")),
+    )
     table.add_row("end to end sustained (consumed msgs/s)", f"{e2e_msgs:,.0f}")
     table.add_row("end to end / ceiling", f"{e2e_docs / med_ceiling:.0%}")
     table.add_row(

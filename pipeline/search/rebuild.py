@@ -134,8 +134,8 @@ def fold(
         read += 1
         if progress is not None and read % 2000 == 0:
             progress("read", read, total)
-    if progress is not None:
-        progress("read", read, total)
+    if progress is not None:  # compacted topics have gaps: fewer records than offsets
+        progress("read", read, read)
     return read, touched
 
 
@@ -190,7 +190,12 @@ def rebuild(
 ) -> RebuildResult:
     """Rebuild both indices from the log (resuming an interrupted rebuild unless ``fresh``)."""
     started = dt.datetime.now(tz=dt.UTC)
-    checkpoint = None if fresh else Checkpoint.load(checkpoint_path)
+    checkpoint = Checkpoint.load(checkpoint_path)
+    if fresh and checkpoint is not None:
+        if not checkpoint.swapped:  # the interrupted rebuild's half-filled indices
+            for index in checkpoint.targets.values():
+                sync_es.indices.delete(index=index, ignore_unavailable=True)
+        checkpoint = None
     messages, links = settings.index_alias, settings.links_alias
     if checkpoint is None:
         stamp = started.strftime("%Y%m%d%H%M%S")

@@ -281,6 +281,20 @@ class Settings(BaseSettings):
             conf["ssl.key.password"] = self.ssl_key_password.get_secret_value()
         return conf
 
+    def producer_config(self) -> dict[str, Any]:
+        """Librdkafka settings of every producer of the project (durable, idempotent).
+
+        Keys are partitioned as the workers' aiokafka producers do (Java's murmur2):
+        librdkafka's default partitioner (CRC32) would put a record written by the CLI
+        (retention, dead-letter replay) on another partition than the state of its key.
+        """
+        return {
+            **self.kafka_client_config(),
+            "enable.idempotence": True,
+            "acks": "all",
+            "partitioner": "murmur2_random",
+        }
+
     def schema_registry_config(self) -> dict[str, Any] | None:
         """Schema Registry client settings, or None when no registry is configured."""
         if not self.schema_registry_url:

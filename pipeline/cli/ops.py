@@ -116,7 +116,7 @@ def dlq_replay(
     if not chosen:
         common.err_console.print("nothing selected: give dead-letter ids or --all")
         raise typer.Exit(1)
-    producer = Producer({**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"})
+    producer = Producer(cfg.producer_config())
     for d in chosen:
         producer.produce(d["topic"], key=d["original_key"], value=d["original_value"],
                          headers=list((d["original_headers"] or {}).items()))  # fmt: skip

@@ -46,7 +46,7 @@ def run(
         )
         return
     failures: list[str] = []
-    producer = Producer({**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"})
+    producer = Producer(cfg.producer_config())
     for mid, review in expired:
         producer.produce(cfg.topic_lineage, key=mid.encode(), value=orjson.dumps(expiry(mid, review)),
                          on_delivery=lambda err, _m: failures.append(str(err)) if err else None)  # fmt: skip

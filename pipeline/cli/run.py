@@ -97,7 +97,7 @@ def run(
     with path.open(encoding="utf-8") as stream:
         result = publish_stream(stream, ncb=None, dry_run=False, total=count)
     bad = _bad_records(validator.validate(data.messages[0], now=now))
-    producer = Producer({**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"})
+    producer = Producer(cfg.producer_config())
     for i, value in enumerate(bad):
         producer.produce(cfg.topic_inbound, key=f"demo-bad-{i}".encode(), value=value)
     producer.flush(30)

@@ -92,9 +92,7 @@ class Publisher:
         self._first_publish: dt.datetime | None = None
         self._producer = Producer(
             {
-                **settings.kafka_client_config(),
-                "enable.idempotence": True,
-                "acks": "all",
+                **settings.producer_config(),
                 "linger.ms": 10,
                 "batch.num.messages": 10_000,
                 "compression.type": "lz4",

@@ -19,9 +19,7 @@ def publish_notices(
 ) -> None:
     """Publish notices keyed by recipient; raise unless the broker acknowledged every one."""
     codec = AvroCodec(DIFFUSION_NOTICE)
-    producer = Producer(
-        {**settings.kafka_client_config(), "enable.idempotence": True, "acks": "all"}
-    )
+    producer = Producer(settings.producer_config())
     failures: list[str] = []
 
     def delivered(err: KafkaError | None, msg: Message) -> None:

@@ -166,7 +166,7 @@ def invalid_records(codec: AvroCodec, valid: dict[str, Any]) -> list[tuple[bytes
 
 
 def publish_raw(cfg: Settings, values: list[bytes]) -> None:
-    producer = Producer({**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"})
+    producer = Producer(cfg.producer_config())
     for i, v in enumerate(values):
         producer.produce(cfg.topic_inbound, value=v, key=f"raw-{i}".encode())
     assert producer.flush(30) == 0

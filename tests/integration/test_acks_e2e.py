@@ -54,9 +54,7 @@ def run(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ign
             assert err is None, err
             raw[(msg.topic(), msg.partition(), msg.offset())] = msg.key().decode()
 
-        producer = Producer(
-            {**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"}
-        )
+        producer = Producer(cfg.producer_config())
         for i, (value, _) in enumerate(bad):
             headers: list[tuple[str, str | bytes | None]] = (
                 [("hst-source-ncb", b"FRA")] if i == 0 else []

@@ -37,9 +37,7 @@ def test_a_message_on_fras_topic_claiming_another_source_is_rejected(
             # The same gateway slips in a report claiming to come from Italy.
             forged = gateway.validate({**data.messages[20], "source_ncb": "ITA"})
         assert {c[0] for c in gateway.delivered} == {f"{cfg.topic_inbound}.FRA"}
-        producer = Producer(
-            {**cfg.kafka_client_config(), "enable.idempotence": True, "acks": "all"}
-        )
+        producer = Producer(cfg.producer_config())
         producer.produce(f"{cfg.topic_inbound}.FRA", key=forged["message_id"].encode(),
                          value=AvroCodec(HST_MESSAGE).encode(forged))  # fmt: skip
         assert producer.flush(30) == 0

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli import common
 
@@ -50,7 +50,7 @@ def acks(
     from pipeline.kafka.acks import read_acks
 
     cfg = common.settings()
-    table = Table("state", "message", "record", "detail")
+    table = common.DataTable("state", "message", "record", "detail")
     count = 0
     for ack in read_acks(
         cfg, ncb, since=_since(since), follow=follow, timeout=None if follow else 30.0
@@ -65,12 +65,12 @@ def acks(
             )
         elif follow:
             style = _STYLE.get(ack["state"], "")
-            common.console.print(f"[{style}]{ack['state']:<9}[/] {ack['message_id'] or '?'} {record} {detail(ack)}",
+            common.console.print(f"[{style}]{ack['state']:<9}[/] {common.esc(ack['message_id'] or '?')} {record} {common.esc(detail(ack))}",
                                  highlight=False)  # fmt: skip
         else:
             style = _STYLE.get(ack["state"], "")
             table.add_row(
-                f"[{style}]{ack['state']}[/]", ack["message_id"] or "?", record, detail(ack)
+                Text(ack["state"], style=style), ack["message_id"] or "?", record, detail(ack)
             )
         if limit and count >= limit:
             break

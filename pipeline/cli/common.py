@@ -1,8 +1,14 @@
-"""Shared pieces of the command line: consoles and settings."""
+"""Shared pieces of the command line: consoles, settings, and safe display of stored data."""
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Any
+
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
 from pipeline.settings import Settings, get_settings
 
@@ -13,3 +19,40 @@ err_console = Console(stderr=True)
 def settings() -> Settings:
     """The settings from the environment."""
     return get_settings()
+
+
+# Bidirectional overrides and isolates can make a displayed value read differently.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _visible(value: str) -> str:
+    """Control characters (a terminal escape, a NUL, a bidi override) shown as escapes."""
+    return "".join(
+        f"\\x{ord(ch):02x}"
+        if unicodedata.category(ch) == "Cc"
+        else f"\\u{ord(ch):04x}"
+        if ch in _BIDI_CONTROLS
+        else ch
+        for ch in value
+    )
+
+
+def shown(value: Any) -> Text:
+    """Stored data (names, reasons, ids) as a cell: never read as markup, controls visible.
+
+    Whatever an NCB sent (``Zorglub[/]``, a terminal escape sequence) is displayed as
+    written and cannot break or restyle the output.
+    """
+    return Text(_visible(str(value)))
+
+
+def esc(value: Any) -> str:
+    """Stored data inside a markup string (``console.print(f"...{esc(x)}...")``)."""
+    return escape(_visible(str(value)))
+
+
+class DataTable(Table):
+    """A table whose string cells are data, not markup (see ``shown``)."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:  # noqa: D102
+        super().add_row(*(shown(r) if isinstance(r, str) else r for r in renderables), **kwargs)

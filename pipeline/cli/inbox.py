@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from pipeline.cli import common
 
@@ -37,7 +36,7 @@ def inbox(
     from pipeline.kafka.inbox import read_inbox
 
     cfg = common.settings()
-    table = Table("kind", "level", "message", "from", "network", "links", "why")
+    table = common.DataTable("kind", "level", "message", "from", "network", "links", "why")
     count = 0
     for notice in read_inbox(cfg, ncb, follow=follow, timeout=None if follow else 30.0):
         count += 1
@@ -47,7 +46,8 @@ def inbox(
                                        "why": explain(notice)}, ensure_ascii=False))  # fmt: skip
             else:
                 common.console.print(f"{notice['kind']:<10} {notice['level']:<4} {notice['source_message_id']} "
-                                     f"from {notice['source_ncb']}: {explain(notice)}")  # fmt: skip
+                                     f"from {notice['source_ncb']}: {explain(notice)}",
+                                     markup=False, highlight=False)  # fmt: skip
         else:
             table.add_row(notice["kind"], notice["level"], notice["source_message_id"], notice["source_ncb"],
                           notice["network_id"] or "", str(len(notice["links"])), explain(notice))  # fmt: skip
@@ -74,7 +74,7 @@ def network(
         "hits"
     ]["hits"]
     if not docs:
-        common.err_console.print(f"[red]no message in network {network_id}[/]")
+        common.err_console.print(f"[red]no message in network {common.esc(network_id)}[/]")
         raise typer.Exit(1)
     messages = [d["_source"] for d in docs]
     link_docs = [h["_source"] for h in links]
@@ -83,7 +83,7 @@ def network(
                               ensure_ascii=False))  # fmt: skip
         return
     ncbs = sorted({m["source_ncb"] for m in messages})
-    msg_table = Table("message", "NCB", "event", "route", "persons",
+    msg_table = common.DataTable("message", "NCB", "event", "route", "persons",
                       title=f"{network_id}: {len(messages)} message(s) from {', '.join(ncbs)}")  # fmt: skip
     for m in sorted(messages, key=lambda m: m["event_time"]):
         persons = "; ".join(f"{p['full_name']} ({p['role'].lower()})" for p in m["persons"])
@@ -92,8 +92,10 @@ def network(
         )
     common.console.print(msg_table)
     ids = sorted({i for m in messages for i in m.get("identifiers") or []})
-    common.console.print(f"identifiers: {', '.join(ids) or '-'}")
-    link_table = Table("kind", "score", "messages", "evidence", title=f"{len(link_docs)} link(s)")
+    common.console.print(f"identifiers: {', '.join(ids) or '-'}", markup=False, highlight=False)
+    link_table = common.DataTable(
+        "kind", "score", "messages", "evidence", title=f"{len(link_docs)} link(s)"
+    )
     for x in sorted(link_docs, key=lambda x: -x["score"]):
         link_table.add_row(x["kind"], f"{x['score']:.2f}", " ~ ".join(m[:8] for m in x["message_ids"]),
                            "; ".join(x["evidence"]))  # fmt: skip

@@ -66,7 +66,7 @@ def dlq_list(
         for d in letters[:limit]:
             typer.echo(json.dumps(to_json(d), ensure_ascii=False))
         return
-    table = Table(
+    table = common.DataTable(
         "id",
         "stage",
         "error",

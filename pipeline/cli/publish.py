@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.cli.common import console, err_console, settings
+from pipeline.cli.common import console, err_console, esc, settings
 from pipeline.codec import CodecError
 from pipeline.core.coerce import FieldError
 from pipeline.core.jsonio import iter_records
@@ -122,7 +122,7 @@ def publish(
     """
     path = None if file == "-" else Path(file)
     if path is not None and not path.exists():
-        err_console.print(f"[red]no such file:[/] {file}")
+        err_console.print(f"[red]no such file:[/] {esc(file)}")
         raise typer.Exit(EXIT_DELIVERY)
     total = _count_lines(path) if path is not None and path.stat().st_size < 512 * 2**20 else None
     stream: TextIO = path.open(encoding="utf-8") if path is not None else sys.stdin
@@ -130,7 +130,7 @@ def publish(
         result = publish_stream(stream, ncb=ncb, dry_run=dry_run, total=total,
                                 show_progress=progress and not as_json)  # fmt: skip
     except DeliveryError as exc:
-        err_console.print(f"[red]delivery failed:[/] {exc}")
+        err_console.print(f"[red]delivery failed:[/] {esc(exc)}")
         raise typer.Exit(EXIT_DELIVERY) from None
     finally:
         if path is not None:
@@ -156,10 +156,10 @@ def _report(result: PublishResult, *, dry_run: bool, as_json: bool) -> None:
         typer.echo(json.dumps({"summary": summary}))
         return
     for r in result.rejected[:200]:
-        who = f" ({r.message_id})" if r.message_id else ""
+        who = f" ({esc(r.message_id)})" if r.message_id else ""
         for e in r.errors:
             err_console.print(
-                f"[red]rejected[/] {r.position}{who}: [bold]{e.path or '<record>'}[/]: {e.reason}"
+                f"[red]rejected[/] {esc(r.position)}{who}: [bold]{esc(e.path or '<record>')}[/]: {esc(e.reason)}"
             )
     if len(result.rejected) > 200:
         err_console.print(

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 
 import typer
-from rich.table import Table
 
 from pipeline.cli import common
 from pipeline.core.coerce import parse_timestamp
@@ -57,7 +56,7 @@ def search(
                                 min_priority=min_priority, network=network)  # fmt: skip
         query = build_query(filters)
     except (QueryError, ValueError) as exc:
-        common.err_console.print(f"[red]{exc}[/]")
+        common.err_console.print(f"[red]{common.esc(exc)}[/]")
         raise typer.Exit(2) from None
     es = sync_client(cfg)
     resp = es.search(index=cfg.index_alias, query=query, size=size,
@@ -70,13 +69,13 @@ def search(
     try:
         write_audit(es, cfg.audit_alias, record)
     except AuditError as exc:
-        common.err_console.print(f"[red]{exc}[/]")
+        common.err_console.print(f"[red]{common.esc(exc)}[/]")
         raise typer.Exit(3) from None
     if as_json:
         for h in hits:
             typer.echo(json.dumps(h["_source"], ensure_ascii=False))
         return
-    table = Table(
+    table = common.DataTable(
         "message_id", "event", "NCB", "route", "persons", "priority", title=f"{total:,} match(es)"
     )
     for h in hits:

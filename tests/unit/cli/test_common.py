@@ -1,0 +1,45 @@
+"""Stored data is displayed as written: never read as markup, never a terminal sequence."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from rich.errors import MarkupError
+from rich.table import Table
+
+from pipeline.cli.common import DataTable, esc
+
+HOSTILE = ["Zorglub[/]", "[bold red]not bold[/]", "a\x1b[31mred\x1b[0m", "nul\x00", "rtl\u202eevil"]
+
+
+def render(*objects: object) -> str:
+    out = io.StringIO()
+    console = Console(file=out, width=200, color_system=None, force_terminal=False)
+    for obj in objects:
+        console.print(obj)
+    return out.getvalue()
+
+
+def test_a_plain_table_would_crash_on_stored_markup() -> None:
+    table = Table("name")
+    table.add_row("Zorglub[/]")
+    with pytest.raises(MarkupError):  # why DataTable exists
+        render(table)
+
+
+def test_data_tables_show_every_value_as_written() -> None:
+    table = DataTable("name")
+    for value in HOSTILE:
+        table.add_row(value)
+    text = render(table)
+    assert "Zorglub[/]" in text and "[bold red]not bold[/]" in text
+    assert "\x1b" not in text and "\x00" not in text and "\u202e" not in text
+    assert "\\x1b[31mred" in text and "nul\\x00" in text and "rtl\\u202eevil" in text
+
+
+def test_values_inside_markup_strings_are_escaped() -> None:
+    text = render(*(f"[red]rejected[/] {esc(v)}" for v in HOSTILE))
+    assert "Zorglub[/]" in text and "[bold red]not bold[/]" in text
+    assert "\x1b" not in text

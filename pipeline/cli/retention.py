@@ -29,15 +29,19 @@ def run(
 
     from pipeline.core.dedupe import expiry
     from pipeline.search.client import sync_client
-    from pipeline.search.scan import scan
+    from pipeline.search.scan import ScanError, scan
 
     cfg = common.settings()
     day = dt.date.fromisoformat(today) if today else dt.datetime.now(tz=dt.UTC).date()
     es = sync_client(cfg)
     query = {"range": {"handling.retention_review_date": {"lt": day.isoformat()}}}
     fields = ["message_id", "handling.retention_review_date"]
-    expired = [(d["message_id"], str(d["handling"]["retention_review_date"])[:10])
-               for d in scan(es, cfg.index_alias, query, fields)]  # fmt: skip
+    try:
+        expired = [(d["message_id"], str(d["handling"]["retention_review_date"])[:10])
+                   for d in scan(es, cfg.index_alias, query, fields)]  # fmt: skip
+    except ScanError as exc:  # a partial list would leave expired messages in place
+        common.err_console.print(f"[red]error:[/] {common.esc(exc)}; nothing removed, run it again")
+        raise typer.Exit(2) from None
     if dry_run:
         for mid, review in expired:
             common.console.print(f"{mid}  review date {review}")

@@ -57,10 +57,12 @@ class WatchLists:
         if self._checked_at is not None and now - self._checked_at < self.check_every:
             return self._index
         self._checked_at = now
-        signature = self._current_signature()
-        if signature == self._signature:
-            return self._index
         try:
+            # Inside the try: a file removed between listing and stat, or a directory made
+            # unreadable, is an infrastructure problem, never a reason to reject a message.
+            signature = self._current_signature()
+            if signature == self._signature:
+                return self._index
             entries = load_entries(self.directory) if signature and self.directory else []
         except (WatchListError, OSError) as exc:  # keep screening with the previous lists
             self.last_error = str(exc)

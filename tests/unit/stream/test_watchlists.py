@@ -34,3 +34,20 @@ def test_reloads_on_change_and_keeps_the_last_good_lists(tmp_path: Path) -> None
 
 def test_no_directory_means_no_lists(tmp_path: Path) -> None:
     assert WatchLists(tmp_path / "absent").index().screen(DOC) == []
+
+
+def test_an_unreadable_directory_keeps_the_previous_lists_and_never_raises(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    now = [0.0]
+    lists = WatchLists(tmp_path, check_every=5.0, clock=lambda: now[0])
+    (tmp_path / "vessels.csv").write_text("kind,value\nvessel_imo,9123456\n")
+    assert [h["list"] for h in lists.index().screen(DOC)] == ["vessels"]
+
+    def unreadable(_self: Path) -> object:
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(Path, "iterdir", unreadable)  # type: ignore[attr-defined]
+    now[0] = 6.0
+    assert [h["list"] for h in lists.index().screen(DOC)] == ["vessels"]
+    assert lists.last_error is not None and "Permission denied" in lists.last_error

@@ -49,5 +49,21 @@ app.command("reindex")(reindex_cmd.reindex)
 app.add_typer(ops.dlq_app, name="dlq")
 app.add_typer(replay.app, name="replay")
 
+
+
+def main() -> None:
+    """The ``hst`` command: operational failures end with one readable line and exit code 1."""
+    from pipeline.kafka.logread import LogReadError
+    from pipeline.search.scan import ScanError
+
+    try:
+        app()
+    except (LogReadError, ScanError) as exc:
+        from pipeline.cli.common import err_console, esc
+
+        err_console.print(f"[red]error:[/] {esc(exc)}")
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

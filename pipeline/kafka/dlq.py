@@ -10,6 +10,7 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 
 from pipeline.codec import DEAD_LETTER, AvroCodec
+from pipeline.kafka.logread import raise_if_fatal, topic_readable
 from pipeline.settings import Settings
 
 
@@ -19,7 +20,7 @@ def read_to_end(settings: Settings, topic: str, timeout: float = 30.0) -> Iterat
                          "enable.auto.commit": False, "auto.offset.reset": "earliest"})  # fmt: skip
     try:
         meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if meta is None or meta.error is not None:
+        if not topic_readable(meta, topic):
             return
         ends: dict[int, int] = {}
         for p in meta.partitions:
@@ -33,6 +34,7 @@ def read_to_end(settings: Settings, topic: str, timeout: float = 30.0) -> Iterat
         while ends and time.monotonic() < deadline:
             for msg in consumer.consume(500, timeout=0.5):
                 if msg.error() is not None:
+                    raise_if_fatal(msg)  # an authorisation failure is not "nothing there"
                     continue
                 yield msg
                 p, offset = msg.partition(), msg.offset()

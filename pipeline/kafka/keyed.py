@@ -10,6 +10,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
+from pipeline.kafka.logread import raise_if_fatal, topic_readable
 from pipeline.settings import Settings
 
 
@@ -30,7 +31,7 @@ def read_keyed(settings: Settings, topic: str, key: str | None, decode: Callable
     seen: set[str] = set()
     try:
         meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if meta is None or meta.error is not None:
+        if not topic_readable(meta, topic):
             return
         partitions = sorted(meta.partitions)
         starts = {p: 0 for p in partitions}
@@ -53,6 +54,7 @@ def read_keyed(settings: Settings, topic: str, key: str | None, decode: Callable
         while (follow or ends) and time.monotonic() < deadline:
             for msg in consumer.consume(500, timeout=0.5):
                 if msg.error() is not None:
+                    raise_if_fatal(msg)  # an authorisation failure is not "nothing there"
                     continue
                 p, offset = msg.partition(), msg.offset()
                 if p in ends and offset is not None and offset + 1 >= ends[p]:

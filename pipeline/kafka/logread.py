@@ -19,6 +19,40 @@ class LogReadError(RuntimeError):
     """A topic could not be read (missing, not authorised, broker unreachable)."""
 
 
+# Consumer errors that no wait cures: the reader must stop and say so, not return less.
+_FATAL: frozenset[Any] = frozenset(
+    {
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError._UNKNOWN_TOPIC,
+        KafkaError.GROUP_AUTHORIZATION_FAILED,
+        KafkaError.SASL_AUTHENTICATION_FAILED,
+        KafkaError._AUTHENTICATION,
+        KafkaError._SSL,
+    }
+)
+
+
+def topic_readable(meta: Any, topic: str) -> bool:
+    """False for a topic that does not exist (nothing to read); raise when it may not be read."""
+    if meta is None:
+        return False
+    if meta.error is None:
+        return True
+    if meta.error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+        return False
+    text = f"reading {topic}: {meta.error.str()}"
+    raise LogReadError(text)
+
+
+def raise_if_fatal(msg: Message) -> None:
+    """Raise ``LogReadError`` for a consumer error no retry cures; the others are transient."""
+    error = msg.error()
+    if error is not None and (error.fatal() or error.code() in _FATAL):
+        text = f"reading {msg.topic() or 'the topic'}: {error.str()}"
+        raise LogReadError(text)
+
+
 def _consumer(settings: Settings) -> Consumer:
     return Consumer(
         {
@@ -74,11 +108,8 @@ def read_between(
         while todo:
             batch = consumer.consume(1000, timeout=0.5)
             for msg in batch:
-                error = msg.error()
-                if error is not None:
-                    if error.fatal() or error.code() in _FATAL:
-                        msg_ = f"reading {msg.topic()}: {error}"
-                        raise LogReadError(msg_)
+                if msg.error() is not None:
+                    raise_if_fatal(msg)
                     continue
                 key = (str(msg.topic()), int(msg.partition() or 0))
                 offset = msg.offset()
@@ -96,14 +127,3 @@ def read_between(
                 raise LogReadError(msg_)
     finally:
         consumer.close()
-
-
-_FATAL: frozenset[Any] = frozenset(
-    {
-        KafkaError.TOPIC_AUTHORIZATION_FAILED,
-        KafkaError.UNKNOWN_TOPIC_OR_PART,
-        KafkaError._UNKNOWN_TOPIC,
-        KafkaError.GROUP_AUTHORIZATION_FAILED,
-        KafkaError.SASL_AUTHENTICATION_FAILED,
-    }
-)

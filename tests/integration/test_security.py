@@ -24,7 +24,10 @@ from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from pipeline.generate import GeneratorConfig, generate
+from pipeline.kafka.acks import read_acks
 from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.inbox import read_inbox
+from pipeline.kafka.logread import LogReadError
 from pipeline.kafka.publisher import Publisher
 from pipeline.kafka.security import ncb_principal
 from pipeline.search.client import sync_client
@@ -181,6 +184,11 @@ def test_fra_cannot_read_italys_notices_or_acknowledgements(secure: Secure) -> N
         assert values == [] and error is not None, topic
         assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, (topic, error)
         assert _read(ita, topic, wait=20) == ([b"for Italy only"], None)  # its owner reads it
+    # The project's readers say so, rather than show an empty inbox.
+    with pytest.raises(LogReadError, match=r"(?i)authori"):
+        list(read_acks(fra, "ITA", timeout=10))
+    with pytest.raises(LogReadError, match=r"(?i)authori"):
+        list(read_inbox(fra, "ITA", timeout=10))
 
 
 def test_the_worker_principal_does_its_job_and_fra_reads_its_own_acknowledgements(

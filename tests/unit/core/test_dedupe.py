@@ -95,7 +95,12 @@ def test_live_groups_hold_every_id_that_may_carry_a_live_content() -> None:
     from pipeline.core.dedupe import live_groups
 
     def rec(mid: str, body: str, action: str = "CREATE", supersedes: str | None = None) -> dict:  # type: ignore[type-arg]
-        return {"message_id": mid, "body": body, "action": action, "supersedes_message_id": supersedes}
+        return {
+            "message_id": mid,
+            "body": body,
+            "action": action,
+            "supersedes_message_id": supersedes,
+        }
 
     records = [
         rec("a", "x"),

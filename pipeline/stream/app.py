@@ -98,9 +98,20 @@ def broker_credentials(settings: Settings) -> Any:
             cafile=str(settings.ssl_ca_location) if settings.ssl_ca_location else None
         )
         if settings.ssl_certificate_location and settings.ssl_key_location:
+            password = settings.ssl_key_password
             ssl_context.load_cert_chain(
-                str(settings.ssl_certificate_location), str(settings.ssl_key_location)
+                str(settings.ssl_certificate_location),
+                str(settings.ssl_key_location),
+                password.get_secret_value() if password else None,
             )
+    if settings.security_protocol.startswith("SASL_") and not (
+        settings.sasl_mechanism and settings.sasl_username and settings.sasl_password
+    ):  # never fall back silently to TLS only or to no authentication
+        msg = (
+            f"{settings.security_protocol} needs HST_SASL_MECHANISM, HST_SASL_USERNAME "
+            "and HST_SASL_PASSWORD"
+        )
+        raise ValueError(msg)
     if settings.sasl_mechanism and settings.sasl_username and settings.sasl_password:
         return faust.SASLCredentials(
             username=settings.sasl_username,

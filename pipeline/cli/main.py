@@ -50,7 +50,6 @@ app.add_typer(ops.dlq_app, name="dlq")
 app.add_typer(replay.app, name="replay")
 
 
-
 def main() -> None:
     """The ``hst`` command: operational failures end with one readable line and exit code 1."""
     from pipeline.kafka.logread import LogReadError

@@ -4,6 +4,7 @@ from pipeline.codec.codec import AvroCodec, framing_of
 from pipeline.codec.errors import (
     CodecError,
     EncodeError,
+    RegistryUnavailableError,
     SchemaMismatchError,
     TruncatedMessageError,
     UnknownFramingError,
@@ -26,6 +27,7 @@ __all__ = [
     "AvroCodec",
     "CodecError",
     "EncodeError",
+    "RegistryUnavailableError",
     "SchemaMismatchError",
     "SchemaStore",
     "SchemaVersion",

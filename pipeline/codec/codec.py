@@ -21,6 +21,7 @@ import fastavro
 
 from pipeline.codec.errors import (
     EncodeError,
+    RegistryUnavailableError,
     SchemaMismatchError,
     TruncatedMessageError,
     UnknownFramingError,
@@ -120,12 +121,18 @@ class AvroCodec:
         if self._registry_id is None:
             from confluent_kafka.schema_registry import Schema
 
-            assert self.registry is not None
-            self._registry_id = int(
-                self.registry.register_schema(
-                    self.registry_subject, Schema(self.writer.json(), "AVRO")
+            if self.registry is None:
+                msg = "no schema registry is configured"
+                raise RegistryUnavailableError(msg)
+            try:
+                self._registry_id = int(
+                    self.registry.register_schema(
+                        self.registry_subject, Schema(self.writer.json(), "AVRO")
+                    )
                 )
-            )
+            except Exception as exc:  # the registry's refusal or silence: retry later
+                msg = f"schema registry: registering {self.registry_subject} failed: {exc}"
+                raise RegistryUnavailableError(msg) from exc
         return self._registry_id
 
     # -- decoding -------------------------------------------------------------------------
@@ -149,17 +156,40 @@ class AvroCodec:
             body = data[CONFLUENT_HEADER_LEN:]
         return _read_body(body, writer, self.reader.parsed)
 
+    def uncached_registry_id(self, data: bytes) -> int | None:
+        """The registry schema id ``data`` names when decoding it needs a registry lookup.
+
+        The worker fetches it off the event loop first (``fetch_registry_schema`` in a
+        thread), so a slow registry never blocks the other stages.
+        """
+        if self.registry is None or len(data) < CONFLUENT_HEADER_LEN or data[:1] != CONFLUENT_MAGIC:
+            return None
+        schema_id = int.from_bytes(data[1:5], "big")
+        return None if schema_id in self._by_registry_id else schema_id
+
+    def fetch_registry_schema(self, schema_id: int) -> None:
+        """Look a registry schema id up and cache it (blocking: call it from a thread)."""
+        self._writer_for_registry_id(schema_id)
+
     def _writer_for_registry_id(self, schema_id: int) -> Any:
         if schema_id in self._by_registry_id:
             return self._by_registry_id[schema_id]
         if self.registry is None:
             msg = f"Confluent-framed record (schema id {schema_id}) but no schema registry is set"
             raise UnknownSchemaError(msg)
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
         try:
             schema_str = self.registry.get_schema(schema_id).schema_str or ""
-        except Exception as exc:
-            msg = f"schema id {schema_id} not found in the registry: {exc}"
-            raise UnknownSchemaError(msg) from exc
+        except SchemaRegistryError as exc:
+            if exc.http_status_code == 404:  # the registry answered: no such schema
+                msg = f"schema id {schema_id} not found in the registry: {exc}"
+                raise UnknownSchemaError(msg) from exc
+            msg = f"schema registry error looking up id {schema_id}: {exc}"
+            raise RegistryUnavailableError(msg) from exc
+        except Exception as exc:  # no answer at all (connection refused, timeout, TLS)
+            msg = f"schema registry unreachable looking up id {schema_id}: {exc}"
+            raise RegistryUnavailableError(msg) from exc
         # Same fingerprint as a local file: reuse the locally parsed schema.
         local = SchemaVersion(self.subject, -1, json.loads(schema_str))
         self._by_registry_id[schema_id] = local.parsed

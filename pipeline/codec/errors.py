@@ -37,3 +37,11 @@ class EncodeError(CodecError):
     """A datum does not fit the writer schema."""
 
     error_type = "encode_error"
+
+
+class RegistryUnavailableError(ConnectionError):
+    """The schema registry did not answer (or answered 5xx, 401/403): an outage.
+
+    Not a ``CodecError``: nothing is wrong with the record, which is held and decoded again
+    once the registry answers (a ``ConnectionError`` is transient for the stream's guards).
+    """

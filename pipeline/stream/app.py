@@ -53,7 +53,7 @@ from pipeline.search.client import async_client, sync_client
 from pipeline.search.index import ensure_search
 from pipeline.settings import Settings
 from pipeline.stream import faustfix, metrics
-from pipeline.stream.batches import run_batch
+from pipeline.stream.batches import run_batch, run_event
 from pipeline.stream.commitwatch import CommitWatch
 from pipeline.stream.crossmatch import CrossMatch
 from pipeline.stream.deadletter import DeadLetter, headers_dict
@@ -361,19 +361,21 @@ class Pipeline:
         await self._dead_letter_event(event, stage, "internal_error", repr(exc))
 
     async def per_event(self, stream: Any, stage: str, handler: Any) -> None:
-        """Run ``handler`` on each event; an unexpected error makes it a dead letter."""
+        """Run ``handler`` on each event: held through outages, else a dead letter."""
         gate = self.index_first
+
+        async def on_error(event: EventT, exc: Exception) -> None:
+            # Never a dead agent: the event becomes a dead letter.
+            log.error("%s: unexpected error", stage, exc_info=exc)
+            await self._internal_error(stage, event, exc)
+
         async for event in stream.events():
             if gate is not None:
                 if event.message.topic in gate.fast:
                     gate.seen(event.message)
                 else:  # a derived stage: the indexing path first
                     await gate.wait()
-            try:
-                await handler(event)
-            except Exception as exc:  # never a dead agent: the event becomes a dead letter
-                log.exception("%s: unexpected error", stage)
-                await self._internal_error(stage, event, exc)
+            await run_event(handler, event, stage=stage, on_error=on_error)
             faustfix.mark_done(event)
 
     async def per_batch(self, stream: Any, stage: str, handler: Any) -> None:
@@ -407,6 +409,9 @@ class Pipeline:
             failure = ("empty", "record has no value")
         else:
             try:
+                schema_id = self.codec.uncached_registry_id(bytes(value))
+                if schema_id is not None:  # a registry lookup: off the event loop
+                    await asyncio.to_thread(self.codec.fetch_registry_schema, schema_id)
                 datum = self.codec.decode(bytes(value))
             except CodecError as exc:
                 failure = (exc.error_type, str(exc))

@@ -32,6 +32,36 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TransportError | KafkaError | OSError)  # TimeoutError is an OSError
 
 
+async def run_event(
+    handle: Callable[[E], Awaitable[None]],
+    event: E,
+    *,
+    stage: str,
+    on_error: Callable[[E, Exception], Awaitable[None]],
+    first_delay: float = 1.0,
+    max_delay: float = 60.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Handle one event; an outage holds it, any other error goes to ``on_error`` at once.
+
+    Held means retried with capped backoff for as long as it takes: a Kafka send or a
+    schema-registry lookup that fails for a moment never makes a dead letter.
+    """
+    delay = first_delay
+    while True:
+        try:
+            await handle(event)
+            return
+        except Exception as exc:  # classified: an outage is held, anything else dead-lettered
+            if not is_transient(exc):
+                await on_error(event, exc)
+                return
+            log.warning("%s: event held (%s: %s); retry in %.0fs",
+                        stage, type(exc).__name__, exc, delay)  # fmt: skip
+            await sleep(delay)
+            delay = min(max_delay, delay * 2)
+
+
 async def run_batch(
     handle: Callable[[list[E]], Awaitable[None]],
     events: Sequence[E],

@@ -10,6 +10,7 @@ import json
 import avro.io
 import avro.schema
 import pytest
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from pipeline.codec import (
     HST_MESSAGE,
     AvroCodec,
     CodecError,
+    RegistryUnavailableError,
     SchemaMismatchError,
     SchemaStore,
     TruncatedMessageError,
@@ -28,6 +30,7 @@ from pipeline.codec import (
 from pipeline.codec.schemas import default_store
 from pipeline.core.validation import MessageValidator
 from pipeline.generate import GeneratorConfig, generate
+from pipeline.stream.batches import is_transient
 from tests.strategies import from_schema
 
 # Test vectors from apache/avro share/test/data/schema-tests.txt (Apache License 2.0):
@@ -251,3 +254,34 @@ def test_store_finds_writer_by_fingerprint(tmp_path) -> None:
     assert AvroCodec("thing", store=store).decode(
         AvroCodec("thing", store=store).encode({"a": 7})
     ) == {"a": 7}
+
+
+class _Registry:
+    """A schema registry that fails lookups the way a real client does."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def get_schema(self, _schema_id: int) -> object:
+        raise self.exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (SchemaRegistryError(404, 40403, "Schema not found"), UnknownSchemaError),
+        (SchemaRegistryError(503, 50003, "Forward error"), RegistryUnavailableError),
+        (SchemaRegistryError(401, 401, "Unauthorized"), RegistryUnavailableError),
+        (ConnectionRefusedError(111, "Connection refused"), RegistryUnavailableError),
+    ],
+)
+def test_only_a_registry_that_answered_not_found_makes_an_unknown_schema(
+    exc: Exception, expected: type[Exception]
+) -> None:
+    codec = AvroCodec(HST_MESSAGE, registry=_Registry(exc))  # type: ignore[arg-type]
+    frame = b"\x00" + (7).to_bytes(4, "big") + b"\x02"
+    assert codec.uncached_registry_id(frame) == 7
+    with pytest.raises(expected):
+        codec.decode(frame)
+    # An outage is transient for the stream's guards (held, never a dead letter).
+    assert is_transient(RegistryUnavailableError("x")) and not is_transient(UnknownSchemaError("x"))

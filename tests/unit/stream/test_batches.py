@@ -90,3 +90,31 @@ async def test_a_failure_that_clears_on_retry_loses_nothing() -> None:
 )
 def test_which_errors_count_as_an_outage(exc: BaseException, transient: bool) -> None:
     assert is_transient(exc) is transient
+
+
+async def test_an_event_is_held_through_an_outage_and_a_bug_is_dead_lettered_at_once() -> None:
+    from pipeline.stream.batches import run_event
+
+    calls: list[str] = []
+    errors: list[tuple[str, Exception]] = []
+    slept: list[float] = []
+    outages = [ConnectionError("registry down"), TimeoutError("send timed out")]
+
+    async def handle(event: str) -> None:
+        calls.append(event)
+        if event == "held" and outages:
+            raise outages.pop(0)
+        if event == "bug":
+            raise KeyError("message_id")
+
+    async def on_error(event: str, exc: Exception) -> None:
+        errors.append((event, exc))
+
+    async def sleep(delay: float) -> None:
+        slept.append(delay)
+
+    await run_event(handle, "held", stage="t", on_error=on_error, sleep=sleep)
+    assert calls == ["held"] * 3 and errors == [] and slept == [1.0, 2.0]
+    await run_event(handle, "bug", stage="t", on_error=on_error, sleep=sleep)
+    assert calls[-1] == "bug" and calls.count("bug") == 1
+    assert [(e, type(x)) for e, x in errors] == [("bug", KeyError)]

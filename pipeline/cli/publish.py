@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -44,14 +46,18 @@ class PublishResult:
 
 
 def publish_stream(
-    stream: TextIO,
+    stream: Iterable[str] | Iterable[bytes],
     *,
     ncb: str | None,
     dry_run: bool,
     total: int | None = None,
     show_progress: bool = True,
 ) -> PublishResult:
-    """Validate every record; publish the valid ones unless ``dry_run``. Waits for delivery."""
+    """Validate every record; publish the valid ones unless ``dry_run``. Waits for delivery.
+
+    Nothing in the input stops it: each record is published or rejected with its position,
+    and whatever was published is flushed before it returns or raises.
+    """
     cfg = settings()
     result = PublishResult()
     started = time.perf_counter()
@@ -66,7 +72,9 @@ def publish_stream(
         TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
         console=err_console, disable=not show_progress, transient=False,
     )  # fmt: skip
-    with progress:
+    with progress, contextlib.ExitStack() as flush:
+        if publisher is not None:
+            flush.callback(publisher.flush)  # delivered even if a later line broke the loop
         task = progress.add_task("validating" if dry_run else "publishing", total=total, rate="")
         for rec in iter_records(stream):
             result.read += 1
@@ -84,14 +92,16 @@ def publish_stream(
                     result.rejected.append(
                         Rejection(rec.position, None, [FieldError("", str(exc))])
                     )
+                except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+                    # A record shaped so oddly that a rule could not even be applied.
+                    reason = f"cannot be read as an HST message ({type(exc).__name__}: {exc})"
+                    result.rejected.append(Rejection(rec.position, None, [FieldError("", reason)]))
             if result.read % 500 == 0:
                 elapsed = time.perf_counter() - started
                 progress.update(
                     task, completed=result.read, rate=f"{result.read / elapsed:,.0f} msg/s"
                 )
         progress.update(task, completed=result.read, total=result.read)
-        if publisher is not None:
-            publisher.flush()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -125,7 +135,8 @@ def publish(
         err_console.print(f"[red]no such file:[/] {esc(file)}")
         raise typer.Exit(EXIT_DELIVERY)
     total = _count_lines(path) if path is not None and path.stat().st_size < 512 * 2**20 else None
-    stream: TextIO = path.open(encoding="utf-8") if path is not None else sys.stdin
+    # Bytes, not text: a line that is not UTF-8 is one rejected record, not a crash.
+    stream: BinaryIO = path.open("rb") if path is not None else sys.stdin.buffer
     try:
         result = publish_stream(stream, ncb=ncb, dry_run=dry_run, total=total,
                                 show_progress=progress and not as_json)  # fmt: skip

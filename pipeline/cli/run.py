@@ -94,7 +94,7 @@ def run(
         return
 
     console.rule("[bold]4. publish as the NCB gateways would (plus 3 broken records)")
-    with path.open(encoding="utf-8") as stream:
+    with path.open("rb") as stream:
         result = publish_stream(stream, ncb=None, dry_run=False, total=count)
     bad = _bad_records(validator.validate(data.messages[0], now=now))
     producer = Producer(cfg.producer_config())

@@ -128,3 +128,49 @@ def test_cli_dry_run_publishes_nothing(topic_settings: Settings) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[-1])["summary"]["valid"] == 5
     assert consume_all(topic_settings, topic_settings.topic_inbound, 1, timeout=5) == []
+
+
+def test_cli_survives_hostile_input_and_delivers_every_valid_record(
+    topic_settings: Settings, tmp_path: Path
+) -> None:
+    until = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
+    good = [m for m in generate(GeneratorConfig(count=40, seed=9, until=until, resend_share=0,
+                                                content_duplicate_share=0)).messages
+            if m["action"] == "CREATE"][:4]  # fmt: skip
+    first = good[0]
+    dup_key = json.dumps(first)[:-1] + ', "source_ncb": "ITA"}'  # source_ncb twice
+    markup = {**good[1], "message_id": "66666666-6666-4666-8666-666666666666"}
+    markup["source_ncb"] = "[bold]FRA[/]"  # rejected, and its reason must print safely
+    lines: list[bytes] = [
+        b"{broken first line",
+        json.dumps(good[2]).encode(),
+        b'{"message_id": "caf\xe9"}',  # not UTF-8
+        b"\x00\x01\x02\xff binary",
+        b'{"x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+        dup_key.encode(),
+        json.dumps(markup).encode(),
+        json.dumps(good[3]).encode(),
+    ]
+    path = tmp_path / "hostile.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+    proc = _run_cli(["publish", "--json", str(path)], topic_settings)
+    assert proc.returncode == 1, proc.stderr  # some rejected, nothing crashed
+    assert "Traceback" not in proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert out[-1]["summary"] == {**out[-1]["summary"], "read": 8, "published": 2, "rejected": 6}
+    reasons = {r["position"]: " ".join(e["reason"] for e in r["errors"]) for r in out[:-1]}
+    assert sorted(reasons) == ["line 1", "line 3", "line 4", "line 5", "line 6", "line 7"]
+    assert reasons["line 1"].startswith("malformed JSON")
+    assert "not UTF-8" in reasons["line 3"] and "not UTF-8" in reasons["line 4"]
+    assert "nested deeper" in reasons["line 5"]
+    assert "duplicate key 'source_ncb'" in reasons["line 6"]
+    # The same report on a terminal: stored markup is printed as written, nothing crashes.
+    shown = _run_cli(["publish", "--dry-run", str(path)], topic_settings)
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr, shown.stderr
+    assert "[bold]FRA[/]" in shown.stderr
+    published = consume_all(topic_settings, topic_settings.topic_inbound, 2, timeout=30)
+    codec = AvroCodec(HST_MESSAGE)
+    assert sorted(codec.decode(m.value())["message_id"] for m in published) == sorted(
+        [good[2]["message_id"], good[3]["message_id"]]
+    )

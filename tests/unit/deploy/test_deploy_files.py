@@ -30,7 +30,10 @@ CLI_VARIABLES = {
     "HST_NCB_PASSWORD_",
 }
 # Read by the test suite only.
-TEST_VARIABLES = {"HST_FAULT_TEST_MESSAGES", "HST_TEST_WORKER_LOGLEVEL"}
+TEST_VARIABLES = {"HST_FAULT_TEST_MESSAGES", "HST_TEST_WORKER_LOGLEVEL"} | {
+    # The suite against an external search engine (tests/conftest.py: external_search).
+    f"HST_TEST_{name.upper()}" for name in Settings.model_fields if name.startswith("search_")
+}
 
 
 def _yaml_docs() -> dict[Path, list[Any]]:

@@ -56,7 +56,7 @@ from pipeline.stream import faustfix, metrics
 from pipeline.stream.batches import run_batch, run_event
 from pipeline.stream.commitwatch import CommitWatch
 from pipeline.stream.crossmatch import CrossMatch
-from pipeline.stream.deadletter import DeadLetter, headers_dict
+from pipeline.stream.deadletter import MAX_FIELD_ERRORS, DeadLetter, bounded, headers_dict
 from pipeline.stream.priority import IndexFirst, Throttle
 from pipeline.stream.synthesis import Synthesis
 from pipeline.stream.watchlists import WatchLists
@@ -283,27 +283,29 @@ class Pipeline:
     # -- dead letters ----------------------------------------------------------------------
     async def dead_letter(self, letter: DeadLetter) -> None:
         """Send a dead letter (durable before the source offset is committed)."""
-        value = self.dlq_codec.encode(letter.to_dict(utc_now()))
+        source = self._source_record(letter)  # read from the whole original, before bounding
+        value = self.dlq_codec.encode(bounded(letter).to_dict(utc_now()))
         await self.dlq.send(key=letter.original_key, value=value)
         metrics.DEAD_LETTERS.labels(letter.stage, letter.error_type).inc()
-        if letter.stage in _MESSAGE_STAGES:  # the message will not be indexed: tell its gateway
-            await self._reject(letter)
+        if letter.stage in _MESSAGE_STAGES and source is not None:
+            await self._reject(letter, source)  # it will not be indexed: tell its gateway
 
-    async def _reject(self, letter: DeadLetter) -> None:
-        record: tuple[str, int, int] | None = (letter.topic, letter.partition, letter.offset)
-        if not self._is_inbound(letter.topic):  # an internal stage: the envelope knows the source
-            try:
-                src = orjson.loads(letter.original_value or b"{}").get("src")
-            except orjson.JSONDecodeError:
-                src = None
-            record = (src[0], int(src[1]), int(src[2])) if src else None
-        if record is None:  # an internal input of no inbound record (e.g. a lineage alias)
-            return
+    def _source_record(self, letter: DeadLetter) -> tuple[str, int, int] | None:
+        """The inbound record a dead letter stands for (None: an internal input of none)."""
+        if self._is_inbound(letter.topic):
+            return (letter.topic, letter.partition, letter.offset)
+        try:  # an internal stage: the envelope knows the source
+            src = orjson.loads(letter.original_value or b"{}").get("src")
+        except (orjson.JSONDecodeError, AttributeError):
+            src = None
+        return (src[0], int(src[1]), int(src[2])) if src else None
+
+    async def _reject(self, letter: DeadLetter, record: tuple[str, int, int]) -> None:
         await self.ack(REJECTED, attribute_ncb(record[0], self.settings.topic_inbound,
                                                letter.original_headers, letter.source_ncb),
                        record, message_id=letter.message_id, stage=letter.stage,
                        reason=f"{letter.error_type}: {letter.reason}"[:4000],
-                       errors=[(e.path, e.reason) for e in letter.field_errors])  # fmt: skip
+                       errors=[(e.path, e.reason) for e in letter.field_errors[:MAX_FIELD_ERRORS]])  # fmt: skip
 
     def _is_inbound(self, topic: str) -> bool:
         inbound = self.settings.topic_inbound

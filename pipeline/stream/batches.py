@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from elasticsearch import ApiError, TransportError
 
 from pipeline.search.bulk import error_status, retryable_status
@@ -29,6 +29,8 @@ def is_transient(exc: BaseException) -> bool:
     """An error that waiting can cure: a server unavailable, overloaded or timing out."""
     if isinstance(exc, ApiError):
         return retryable_status(error_status(exc))
+    if isinstance(exc, MessageSizeTooLargeError | RecordTooLargeError):
+        return False  # the record itself: no wait makes it fit
     return isinstance(exc, TransportError | KafkaError | OSError)  # TimeoutError is an OSError
 
 

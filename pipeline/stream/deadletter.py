@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +50,30 @@ class DeadLetter:
             "offset": self.offset,
             "failed_at": now,
         }
+
+
+# A dead letter must always fit the dead-letter topic (1 MB by default), whatever it carries.
+MAX_ORIGINAL_BYTES = 256 * 1024
+MAX_FIELD_ERRORS = 200
+
+
+def bounded(letter: DeadLetter, limit: int = MAX_ORIGINAL_BYTES) -> DeadLetter:
+    """``letter`` small enough to send, whatever the original's size.
+
+    An oversize original keeps its first ``limit`` bytes, and headers give its full size and
+    SHA-256 (so it can still be identified and traced); field errors are capped too.
+    """
+    value = letter.original_value
+    errors = letter.field_errors[:MAX_FIELD_ERRORS]
+    if value is None or len(value) <= limit:
+        return dataclasses.replace(letter, field_errors=errors)
+    headers = {**letter.original_headers,
+               "hst-original-bytes": str(len(value)).encode(),
+               "hst-original-sha256": hashlib.sha256(value).hexdigest().encode(),
+               "hst-original-truncated": b"true"}  # fmt: skip
+    return dataclasses.replace(
+        letter, original_value=value[:limit], original_headers=headers, field_errors=errors
+    )
 
 
 def headers_dict(headers: Any) -> dict[str, bytes | None]:

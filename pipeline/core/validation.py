@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -97,6 +98,44 @@ def _check_partial_date(pd: dict[str, Any], path: str, today: dt.date) -> list[F
         elif dt.date(year, month, day) > today:
             errors.append(FieldError(path, "birth date is in the future"))
     return errors
+
+
+# Names are searched and matched: a control character (an escaped NUL, a terminal escape)
+# makes a person unfindable and can corrupt what analysts see.
+def _names(person: dict[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    """Every text of a person's name and aliases, with its path."""
+    name = person.get("name")
+    if isinstance(name, dict):
+        for key, value in name.items():
+            yield f"{prefix}.name.{key}", value
+    for i, alias in enumerate(person.get("aliases") or []):
+        if isinstance(alias, dict):
+            for key, value in alias.items():
+                yield f"{prefix}.aliases[{i}].{key}", value
+        else:
+            yield f"{prefix}.aliases[{i}]", alias
+
+
+def _control_character(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return next((ch for ch in value if unicodedata.category(ch) == "Cc"), None)
+
+
+def normalise_ids(datum: dict[str, Any]) -> dict[str, Any]:
+    """Message ids in their canonical lower-case form, in place (and returned).
+
+    A UUID is case-insensitive: without this, the same id sent in two cases would be two
+    messages to deduplication, to updates and to the index.
+    """
+    for name in ("message_id", "supersedes_message_id"):
+        value = datum.get(name)
+        if isinstance(value, str):
+            datum[name] = value.lower()
+    related = datum.get("related_message_ids")
+    if isinstance(related, list):
+        datum["related_message_ids"] = [r.lower() if isinstance(r, str) else r for r in related]
+    return datum
 
 
 def semantic_errors(
@@ -208,6 +247,10 @@ def semantic_errors(
             errors.extend(
                 _check_partial_date(person["birth_date"], f"persons[{p}].birth_date", today)
             )
+        for path, value in _names(person, f"persons[{p}]"):
+            bad = _control_character(value)
+            if bad is not None:
+                add(FieldError(path, f"contains the control character U+{ord(bad):04X}"))
         for i, email in enumerate(person.get("emails") or []):
             if email is not None and not _EMAIL.match(email):
                 add(FieldError(f"persons[{p}].emails[{i}]", f"{email!r} is not an e-mail address"))
@@ -257,6 +300,7 @@ class MessageValidator:
     ) -> dict[str, Any]:
         """Coerce and check; every error is collected before raising."""
         datum, errors = self.coercer.to_datum(obj)
+        normalise_ids(datum)
         if not errors or datum:
             errors += semantic_errors(datum, now=now, expected_ncb=expected_ncb, limits=self.limits)
         message_id = obj.get("message_id") if isinstance(obj, dict) else None

@@ -46,7 +46,7 @@ from pipeline.core.dedupe import (
 )
 from pipeline.core.enrich import content_hash, enrich
 from pipeline.core.screening import apply_screening
-from pipeline.core.validation import Limits, MessageValidator, ValidationError
+from pipeline.core.validation import Limits, MessageValidator, ValidationError, normalise_ids
 from pipeline.kafka.publisher import make_codec
 from pipeline.search.bulk import BulkAction, ItemFailure, bulk_write
 from pipeline.search.client import async_client, sync_client
@@ -414,7 +414,7 @@ class Pipeline:
                 schema_id = self.codec.uncached_registry_id(bytes(value))
                 if schema_id is not None:  # a registry lookup: off the event loop
                     await asyncio.to_thread(self.codec.fetch_registry_schema, schema_id)
-                datum = self.codec.decode(bytes(value))
+                datum = normalise_ids(self.codec.decode(bytes(value)))
             except CodecError as exc:
                 failure = (exc.error_type, str(exc))
         claimed = (datum or {}).get("source_ncb")

@@ -133,3 +133,23 @@ def test_check_record_applies_the_same_rules_to_decoded_records(
     record["source_ncb"] = "FRA"
     with pytest.raises(ValidationError, match="does not match the sending NCB 'ITA'"):
         validator.check_record(record, now=NOW, expected_ncb="ITA")
+
+
+def test_message_ids_are_stored_in_lower_case(validator: MessageValidator) -> None:
+    m = valid_message()
+    m["message_id"] = m["message_id"].upper()
+    m["action"] = "UPDATE"
+    m["supersedes_message_id"] = "AAAAAAAA-8C1B-4D47-9A43-3F8F8D0F4A11"
+    record = validator.validate(m, now=NOW)
+    assert record["message_id"] == "0b5e7a52-8c1b-4d47-9a43-3f8f8d0f4a11"
+    assert record["supersedes_message_id"] == "aaaaaaaa-8c1b-4d47-9a43-3f8f8d0f4a11"
+
+
+def test_a_control_character_in_a_name_is_refused(validator: MessageValidator) -> None:
+    m = valid_message()
+    m["persons"][0]["name"]["family_name"] = "Zorg\x00lub"
+    with pytest.raises(ValidationError) as info:
+        validator.validate(m, now=NOW)
+    assert [(e.path, e.reason) for e in info.value.errors] == [
+        ("persons[0].name.family_name", "contains the control character U+0000")
+    ]

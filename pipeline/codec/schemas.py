@@ -144,7 +144,8 @@ class SchemaStore:
         try:
             return self._by_fingerprint[fp]
         except KeyError:
-            msg = f"unknown schema fingerprint {fp:016x}: no schema under {self.root} has it"
+            # Goes back to the NCB in its acknowledgement: no server path in it.
+            msg = f"unknown schema fingerprint {fp:016x}: not a version of a schema this pipeline knows"
             raise UnknownSchemaError(msg) from None
 
     def __iter__(self) -> Iterator[SchemaVersion]:

@@ -182,7 +182,7 @@ def test_corruption_is_named(records: list[dict]) -> None:
         codec.decode(b"\x7b" + data[1:])
     wrong_fp = data[:2] + bytes(8) + data[10:]
     with pytest.raises(
-        UnknownSchemaError, match="unknown schema fingerprint 0000000000000000: no schema"
+        UnknownSchemaError, match="unknown schema fingerprint 0000000000000000: not a version"
     ):
         codec.decode(wrong_fp)
     with pytest.raises(SchemaMismatchError, match="trailing"):
@@ -285,3 +285,9 @@ def test_only_a_registry_that_answered_not_found_makes_an_unknown_schema(
         codec.decode(frame)
     # An outage is transient for the stream's guards (held, never a dead letter).
     assert is_transient(RegistryUnavailableError("x")) and not is_transient(UnknownSchemaError("x"))
+
+
+def test_an_unknown_schema_reason_names_no_server_path() -> None:
+    with pytest.raises(UnknownSchemaError) as info:
+        AvroCodec(HST_MESSAGE).decode(b"\xc3\x01" + b"\x00" * 8 + b"\x02")
+    assert "/" not in str(info.value)  # it reaches the NCB in its acknowledgement

@@ -177,6 +177,11 @@ def _summary(cfg, es, kinds, published, bad, indexed, expected, seconds) -> None
                   f"message(s) (any spelling: Mohammed, Muhammad, محمد)")  # fmt: skip
     console.rule("[bold]next")
     console.print(
+        "The worker keeps running in the background: cross-matching, notices and synthesis "
+        "finish about a minute after the documents are searchable (`hst stats`: consumer lag "
+        "per topic, all 0 when every stage is done)."
+    )
+    console.print(
         "search:  .venv/bin/hst search --person 'Mohammed' | --document 'AB 1234567' | --phone '+39...'"
     )
     console.print("stats:   .venv/bin/hst stats      dead letters: .venv/bin/hst dlq list")

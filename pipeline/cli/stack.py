@@ -61,5 +61,14 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
                     markup=True,
                     highlight=False,
                 )
+        for w in info["workers"]:
+            state = "[green]running[/]" if w["running"] else "[dim]stopped[/]"
+            console.print(
+                f"worker {w['name']:<10} {state}  {w['metrics']}  log={w['log']}", highlight=False
+            )
+        if not info["broker"]:
+            console.print(
+                f"no stack recorded under {info['data_dir']} (HST_DATA_DIR; `hst stack up` starts one)"
+            )
     if not info["up"]:
         raise typer.Exit(1)

@@ -160,7 +160,9 @@ class Stack:
         return stopped
 
     def status(self) -> dict[str, Any]:
-        """Addresses and liveness of each server."""
+        """Addresses and liveness of each server, and the background workers."""
+        from pipeline.stack.workers import known_workers
+
         state = self._state()
         out: dict[str, Any] = {"data_dir": str(self.root), "broker": state.get("broker"),
                                "search": state.get("search")}  # fmt: skip
@@ -178,4 +180,13 @@ class Stack:
         out["bootstrap_servers"] = state.get("bootstrap_servers")
         out["search_url"] = state.get("search_url")
         out["up"] = all(v["ready"] for k, v in out.items() if isinstance(v, dict)) and bool(state)
+        out["workers"] = [
+            {
+                "name": w.name,
+                "running": w.running,
+                "metrics": f"http://127.0.0.1:{w.web_port}/metrics",
+                "log": str(w.logfile),
+            }
+            for w in known_workers(self.root)
+        ]
         return out

@@ -122,6 +122,17 @@ def broker_credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(ssl_context) if ssl_context else None
 
 
+def health(worker: str, crashed: dict[str, str], search_up: bool) -> tuple[dict[str, Any], int]:
+    """``/health``: 503 once an agent has crashed (events may have been lost), else 200."""
+    body = {
+        "status": "crashed" if crashed else "ok",
+        "worker": worker,
+        "search_up": search_up,
+        "crashed_agents": dict(crashed),
+    }
+    return body, 503 if crashed else 200
+
+
 class Pipeline:
     """One worker's Faust app, its topics, tables and agents."""
 
@@ -129,6 +140,7 @@ class Pipeline:
                  batch_size: int = 1000, batch_within: float = 0.5) -> None:  # fmt: skip
         self.settings = settings
         self.worker_name = worker_name
+        self.crashed: dict[str, str] = {}  # agent -> the exception that escaped it
         self.batch_size = batch_size
         self.batch_within = batch_within
         self.codec = make_codec(settings)
@@ -173,6 +185,15 @@ class Pipeline:
             # and the 300 s default logged 1,064 such errors for a run that lost nothing.
             stream_processing_timeout=900,
         )
+        # Every agent gets the app's error handler when it is declared: shadow it on this
+        # instance (before any agent) so a crash also reaches on_agent_error.
+        faust_handler = self.app._on_agent_error
+
+        async def on_agent_error(agent: Any, exc: BaseException) -> None:
+            await self.on_agent_error(agent, exc)
+            await faust_handler(agent, exc)
+
+        self.app._on_agent_error = on_agent_error  # type: ignore[method-assign]
         # The shared inbound topic and each NCB's own (HST_NCBS), where the topic binds the source.
         self.inbound = self.app.topic(
             settings.topic_inbound, *(settings.inbound_topic_of(n) for n in settings.ncb_list),
@@ -256,6 +277,17 @@ class Pipeline:
         return self.app.topic(name, key_serializer="raw", value_serializer="raw",
                               partitions=self.settings.partitions)  # fmt: skip
 
+    async def on_agent_error(self, agent: Any, exc: BaseException) -> None:
+        """An exception escaped an agent's guards (a bug in a guard): say so loudly.
+
+        Faust restarts the agent, but the events it held may be acknowledged unprocessed:
+        log, count, and ``/health`` fails from now on, so an operator (or a probe) acts.
+        """
+        name = str(getattr(agent, "name", agent)).rsplit(".", 1)[-1]
+        self.crashed[name] = f"{type(exc).__name__}: {exc}"[:500]
+        metrics.AGENT_CRASHES.labels(name).inc()
+        log.critical("agent %s crashed; events it held may be lost: %r", name, exc)
+
     # -- web -------------------------------------------------------------------------------
     def _register_views(self) -> None:
         worker_name = self.worker_name
@@ -269,10 +301,12 @@ class Pipeline:
 
             return view.bytes(generate_latest(metrics.REGISTRY), content_type="text/plain")
 
+        crashed = self.crashed
+
         @self.app.page("/health")
         async def health_view(view: Any, request: Any) -> Any:
-            return view.json({"status": "ok", "worker": worker_name,
-                              "search_up": bool(metrics.SEARCH_UP._value.get())})  # fmt: skip
+            body, status = health(worker_name, crashed, bool(metrics.SEARCH_UP._value.get()))
+            return view.json(body, status=status)
 
         # Readiness: a worker whose search server is down holds its batches (backpressure).
         @self.app.page("/ready")

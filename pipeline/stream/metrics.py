@@ -35,6 +35,11 @@ COMMIT_HOLES = Counter(
     "Partitions whose commit was held by an unacknowledged offset, per remedy (seek, skip)",
     ["action"], registry=REGISTRY,
 )  # fmt: skip
+AGENT_CRASHES = Counter(
+    "hst_agent_crashes_total",
+    "Exceptions that escaped an agent's guards (its events may be acknowledged unprocessed)",
+    ["agent"], registry=REGISTRY,
+)  # fmt: skip
 DERIVED_PAUSED = Gauge(
     "hst_derived_stages_paused",
     "1 while cross-matching, diffusion and synthesis wait for the indexing backlog (index first)",

@@ -38,3 +38,12 @@ def test_scrape_reads_stage_events_and_bulk_figures() -> None:
 
 def test_scrape_of_an_absent_worker_is_none() -> None:
     assert metrics.scrape_worker(free_port(), timeout=1) is None
+
+
+def test_health_fails_once_an_agent_has_crashed() -> None:
+    from pipeline.stream.app import health
+
+    body, status = health("w1", {}, search_up=True)
+    assert status == 200 and body["status"] == "ok"
+    body, status = health("w1", {"match": "KeyError: 'key'"}, search_up=True)
+    assert status == 503 and body["crashed_agents"] == {"match": "KeyError: 'key'"}

@@ -1,0 +1,24 @@
+"""The worker's tables are exactly the changelogs `hst setup` creates (names and partitions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.kafka.admin import changelog_tables, pipeline_topics
+from pipeline.settings import Settings
+from pipeline.stream.app import Pipeline
+
+
+def test_the_apps_tables_and_topics_are_the_ones_created_up_front(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, partitions=4, ncbs="FRA,ITA")
+    app = Pipeline(settings).app
+    tables = {name: table.partitions for name, table in app.tables.items()}
+    assert tables == dict(changelog_tables(settings))
+    created = {spec.name: spec.partitions for spec in pipeline_topics(settings)}
+    for name, table in app.tables.items():
+        assert created[table.changelog_topic.get_topic_name()] == table.partitions, name
+    # Every topic an agent reads is created, with the partitions the agent expects.
+    for agent in app.agents.values():
+        for topic in agent.channel.topics:
+            assert topic in created, (agent.name, topic)
+            assert agent.channel.partitions in (None, created[topic]), (agent.name, topic)

@@ -14,8 +14,9 @@ help: ## List the targets
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the pinned dependencies into $(VENV) (about 90 s the first time)..."
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet --progress-bar on -c requirements.lock -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP) ## Create .venv and install pinned dependencies

@@ -53,6 +53,9 @@ def worker(
         logging.getLogger(library).setLevel(level)
     # One line per HTTP request at INFO drowns the worker log.
     logging.getLogger("elastic_transport").setLevel(max(logging.WARNING, level))
+    # "producer buffer full": Faust's normal backpressure on table changelog writes under a
+    # backlog, logged at WARNING for every wait (hundreds of lines per minute); not a fault.
+    logging.getLogger("faust.transport.producer").setLevel(max(logging.ERROR, level))
     ensure_topics(cfg)
     ensure_search(sync_client(cfg), cfg)  # never write into an index without the template
     # The countries' reference points load in 1.3 s: now, not inside the first event.

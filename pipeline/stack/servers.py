@@ -288,6 +288,9 @@ class KafkaServer(Server):
                 "offsets.topic.num.partitions=6",
                 "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1",
+                # Created at the first idempotent producer: one partition, not 50, loads at once
+                # (50 made the first producer retry "coordinator load in progress" on stderr).
+                "transaction.state.log.num.partitions=1",
                 "group.initial.rebalance.delay.ms=0",
                 "auto.create.topics.enable=false",
                 "log.retention.hours=-1",

@@ -73,6 +73,43 @@ def _jdk_tool(tool: str) -> str | None:
     return shutil.which(tool)
 
 
+def maven_classpath(
+    what: str,
+    pom_dir: str,
+    properties: dict[str, str],
+    lib: Path,
+    expect: str,
+    hint: str,
+    say: Say,
+) -> Path:
+    """The jars of ``pom_dir``'s pom (in this package) copied into ``lib`` once by Maven.
+
+    ``lib/.complete`` marks a finished copy: later starts use it without Maven or network.
+    """
+    marker = lib / ".complete"
+    if marker.exists():
+        return lib
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        msg = f"{what} needs Maven (mvn) to fetch its jars once: {hint}"
+        raise StackError(msg)
+    say(f"Fetching {what} from Maven Central (first start only)...")
+    pom = resources.files("pipeline.stack") / pom_dir / "pom.xml"
+    lib.mkdir(parents=True, exist_ok=True)
+    defines = [f"-D{name}={value}" for name, value in properties.items()]
+    with resources.as_file(pom) as pom_path:
+        proc = subprocess.run(
+            [mvn, "-q", "-B", "-f", str(pom_path), "dependency:copy-dependencies", *defines,
+             f"-DoutputDirectory={lib}"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    if proc.returncode != 0 or not any(lib.glob(expect)):
+        msg = f"Maven could not fetch {what}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        raise StackError(msg)
+    marker.touch()
+    return lib
+
+
 class Server(ABC):
     """A server process owned by the stack: started, probed and stopped by its pid file."""
 
@@ -219,28 +256,15 @@ class KafkaServer(Server):
 
     def ensure_jars(self, say: Say) -> Path:
         """Resolve Kafka's classpath from Maven Central once (cached per user)."""
-        lib = self.lib_dir
-        marker = lib / ".complete"
-        if marker.exists():
-            return lib
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            msg = "Apache Kafka needs Maven (mvn) to fetch its jars once; install Maven or set HST_BROKER=tansu"
-            raise StackError(msg)
-        say(f"Fetching Apache Kafka {self.version} from Maven Central (first start only)...")
-        pom = resources.files("pipeline.stack") / "kafka" / "pom.xml"
-        lib.mkdir(parents=True, exist_ok=True)
-        with resources.as_file(pom) as pom_path:
-            proc = subprocess.run(
-                [mvn, "-q", "-B", "-f", str(pom_path), "dependency:copy-dependencies",
-                 f"-Dkafka.version={self.version}", f"-DoutputDirectory={lib}"],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-        if proc.returncode != 0 or not any(lib.glob("kafka_2.13-*.jar")):
-            msg = f"Maven could not fetch Kafka {self.version}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-            raise StackError(msg)
-        marker.touch()
-        return lib
+        return maven_classpath(
+            f"Apache Kafka {self.version}",
+            "kafka",
+            {"kafka.version": self.version},
+            self.lib_dir,
+            "kafka_2.13-*.jar",
+            "install Maven or set HST_BROKER=tansu",
+            say,
+        )
 
     def _listeners(self) -> list[str]:
         sec = self.security
@@ -466,32 +490,15 @@ class OpenSearchServer(SearchServer):
 
     def ensure_jars(self, say: Say) -> Path:
         """Resolve OpenSearch's classpath from Maven Central once (cached per user)."""
-        lib = self.lib_dir
-        marker = lib / ".complete"
-        if marker.exists():
-            return lib
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            msg = ("OpenSearch needs Maven (mvn) to fetch its jars once; install Maven, or "
-                   "`pip install hst-pipeline[nojdk]` and set HST_SEARCH_ENGINE=osmem")  # fmt: skip
-            raise StackError(msg)
-        say(
-            f"Fetching OpenSearch {self.opensearch_version} from Maven Central (first start only)..."
+        return maven_classpath(
+            f"OpenSearch {self.opensearch_version}",
+            "opensearch",
+            {"opensearch.version": self.opensearch_version},
+            self.lib_dir,
+            "opensearch-[0-9]*.jar",
+            "install Maven, or `pip install hst-pipeline[nojdk]` and set HST_SEARCH_ENGINE=osmem",
+            say,
         )
-        pom = resources.files("pipeline.stack") / "opensearch" / "pom.xml"
-        lib.mkdir(parents=True, exist_ok=True)
-        with resources.as_file(pom) as pom_path:
-            proc = subprocess.run(
-                [mvn, "-q", "-B", "-f", str(pom_path), "dependency:copy-dependencies",
-                 f"-Dopensearch.version={self.opensearch_version}", f"-DoutputDirectory={lib}"],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-        if proc.returncode != 0 or not any(lib.glob("opensearch-[0-9]*.jar")):
-            msg = (f"Maven could not fetch OpenSearch {self.opensearch_version}:\n"
-                   f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")  # fmt: skip
-            raise StackError(msg)
-        marker.touch()
-        return lib
 
     def ensure_launcher(self, lib: Path) -> Path:
         """Compile the launcher once per source version (javac from the same JDK)."""

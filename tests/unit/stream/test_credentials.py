@@ -39,3 +39,12 @@ def test_sasl_without_its_credentials_is_refused_not_downgraded(missing: str) ->
     settings = Settings(security_protocol="SASL_PLAINTEXT", **{**complete, missing: None})
     with pytest.raises(ValueError, match="HST_SASL_USERNAME"):
         broker_credentials(settings)
+
+
+def test_private_keys_are_created_readable_by_their_owner_only(tmp_path: Path) -> None:
+    create_ca(tmp_path)
+    issued = issue(tmp_path, "worker", ["localhost"])
+    for path in (tmp_path / "ca.key", issued.key, issued.keystore):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    issue(tmp_path, "worker", ["localhost"])  # issued again over the old files
+    assert issued.key.stat().st_mode & 0o777 == 0o600

@@ -51,8 +51,19 @@ def esc(value: Any) -> str:
     return escape(_visible(str(value)))
 
 
+# Columns of full message ids: never cut (an id is copied into `hst network`, `hst search`).
+_ID_COLUMNS = frozenset({"message_id", "message"})
+
+
 class DataTable(Table):
-    """A table whose string cells are data, not markup (see ``shown``)."""
+    """A table whose string cells are data, not markup (see ``shown``); ids are never cut."""
+
+    def __init__(self, *headers: Any, **kwargs: Any) -> None:
+        super().__init__(*headers, **kwargs)
+        for column in self.columns:
+            if str(column.header) in _ID_COLUMNS:
+                column.no_wrap = True
+                column.min_width = 36
 
     def add_row(self, *renderables: Any, **kwargs: Any) -> None:  # noqa: D102
         super().add_row(*(shown(r) if isinstance(r, str) else r for r in renderables), **kwargs)

@@ -45,6 +45,9 @@ def run(
     count: int = typer.Option(3000, "--count", "-n", help="Messages to generate and publish."),
     seed: int = typer.Option(1, "--seed", help="Generator seed."),
     timeout: float = typer.Option(900, help="Seconds to wait for the index to hold them."),
+    web_port: int = typer.Option(
+        DEMO_WEB_PORT, "--web-port", help="Port of the demo worker's /health and /metrics."
+    ),
 ) -> None:
     """Stack up, topics, a background worker, publish a demo set, wait until indexed, summarise.
 
@@ -68,9 +71,9 @@ def run(
     es = sync_client(cfg)
     for alias, index in ensure_search(es, cfg).items():
         console.print(f"index {index} behind alias {alias}")
-    worker = start_worker(cfg.data_dir, "run-1", DEMO_WEB_PORT)
+    worker = start_worker(cfg.data_dir, "run-1", web_port)
     console.print(
-        f"worker run-1 (log {worker.logfile}, metrics http://127.0.0.1:{DEMO_WEB_PORT}/metrics)"
+        f"worker run-1 (log {worker.logfile}, metrics http://127.0.0.1:{worker.web_port}/metrics)"
     )
 
     console.rule(f"[bold]3. generate {count:,} messages (seed {seed})")
@@ -117,7 +120,17 @@ def run(
                 break
             time.sleep(1)
     seconds = time.monotonic() - started
-    _summary(cfg, es, data.kinds, result.published, len(bad), last - already, expected, seconds)
+    _summary(
+        cfg,
+        es,
+        data.kinds,
+        result.published,
+        len(bad),
+        last - already,
+        expected,
+        seconds,
+        worker.web_port,
+    )
     if last < expected:
         common.err_console.print(
             f"[red]{expected - last:,} of {expected:,} documents are not searchable after "
@@ -136,10 +149,10 @@ def searchable(es: Any, alias: str, ids: list[str]) -> int:
     return total
 
 
-def _summary(cfg, es, kinds, published, bad, indexed, expected, seconds) -> None:  # type: ignore[no-untyped-def]
+def _summary(cfg, es, kinds, published, bad, indexed, expected, seconds, web_port) -> None:  # type: ignore[no-untyped-def]
     console = common.console
     console.rule("[bold]6. summary")
-    scraped = scrape_worker(DEMO_WEB_PORT)
+    scraped = scrape_worker(web_port)
     metrics = scraped.stage_events if scraped else {}
     table = Table("measure", "value")
     table.add_row("published (valid)", f"{published:,}")

@@ -43,3 +43,12 @@ def test_values_inside_markup_strings_are_escaped() -> None:
     text = render(*(f"[red]rejected[/] {esc(v)}" for v in HOSTILE))
     assert "Zorglub[/]" in text and "[bold red]not bold[/]" in text
     assert "\x1b" not in text
+
+
+def test_message_ids_are_never_cut_even_in_a_narrow_pipe() -> None:
+    table = DataTable("message_id", "route", "persons")
+    mid = "0b5e7a52-8c1b-4d47-9a43-3f8f8d0f4a11"
+    table.add_row(mid, "SYR>TUR>GRC>DEU", "Mohammed Ali; Joy Eze; " * 5)
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None).print(table)
+    assert mid in out.getvalue()

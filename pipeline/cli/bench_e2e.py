@@ -225,7 +225,7 @@ def run_e2e(
         table.add_row(
             f"{name} bulk ceiling (docs/s, median of 3; CPU ms/doc)",
             f"{c.median:,.0f}  ({' '.join(f'{r:,.0f}' for r in c.rates)}); "
-            f"{statistics.median(c.cpu_ms_per_doc):.2f} ms",
+            + (f"{statistics.median(c.cpu_ms_per_doc):.2f} ms" if any(c.cpu_ms_per_doc) else "n/a"),
         )
 
     ceiling_row(engine, ceiling)
@@ -234,7 +234,9 @@ def run_e2e(
     table.add_row("end to end sustained (searchable docs/s)", f"{e2e_docs:,.0f}")
     table.add_row(
         "CPU per message until searchable: worker / broker / engine",
-        " / ".join(f"{cpu_ms[n]:.1f} ms" for n in ("worker", "broker", "engine")),
+        " / ".join(
+            f"{cpu_ms[n]:.1f} ms" if pids[n] else "n/a" for n in ("worker", "broker", "engine")
+        ),
     )
     table.add_row("end to end sustained (consumed msgs/s)", f"{e2e_msgs:,.0f}")
     table.add_row("end to end / ceiling", f"{e2e_docs / med_ceiling:.0%}")

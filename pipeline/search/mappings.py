@@ -213,10 +213,20 @@ MAPPINGS: dict[str, Any] = {
 }
 
 
+def template_priority(alias: str) -> int:
+    """A longer alias is more specific: its template wins where patterns overlap.
+
+    ``hst-links-*`` also matches the indices of an alias such as ``hst-links-e2e-1a2b`` (a
+    test or a benchmark beside production); two templates of equal priority whose patterns
+    overlap are refused by the engine.
+    """
+    return 100 + len(alias)
+
+
 def index_template(alias: str) -> dict[str, Any]:
     """The composable index template for ``<alias>-*`` indices."""
     return {"index_patterns": [f"{alias}-*"], "template": {"settings": SETTINGS, "mappings": MAPPINGS},
-            "priority": 100}  # fmt: skip
+            "priority": template_priority(alias)}  # fmt: skip
 
 
 LINK_MAPPINGS: dict[str, Any] = {
@@ -235,7 +245,7 @@ def links_template(alias: str) -> dict[str, Any]:
     """The index template of the ``hst-links`` indices (one document per link)."""
     return {"index_patterns": [f"{alias}-*"],
             "template": {"settings": {"number_of_shards": 1}, "mappings": LINK_MAPPINGS},
-            "priority": 100}  # fmt: skip
+            "priority": template_priority(alias)}  # fmt: skip
 
 
 SYNTHESIS_MAPPINGS: dict[str, Any] = {
@@ -272,7 +282,7 @@ def synthesis_template(alias: str) -> dict[str, Any]:
     """The index template of the ``hst-synthesis`` indices (cells and alerts)."""
     return {"index_patterns": [f"{alias}-*"],
             "template": {"settings": {"number_of_shards": 1}, "mappings": SYNTHESIS_MAPPINGS},
-            "priority": 100}  # fmt: skip
+            "priority": template_priority(alias)}  # fmt: skip
 
 
 AUDIT_FILTERS = ("text", "person", "document", "phone", "phone_country", "country", "route",
@@ -298,4 +308,4 @@ def audit_template(alias: str) -> dict[str, Any]:
     """The index template of the ``hst-audit`` indices (one document per analyst search)."""
     return {"index_patterns": [f"{alias}-*"],
             "template": {"settings": {"number_of_shards": 1}, "mappings": AUDIT_MAPPINGS},
-            "priority": 100}  # fmt: skip
+            "priority": template_priority(alias)}  # fmt: skip

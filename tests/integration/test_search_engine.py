@@ -221,3 +221,19 @@ def _delete_and_reindex(cfg: Settings, expected: Any, tmp: Path) -> None:
     again = rebuild(cfg, tmp / "reindex.json", sync_es=es)
     assert _docs(cfg, cfg.index_alias) == before
     assert again.previous[cfg.index_alias] == [result.targets[cfg.index_alias]]
+
+
+def test_a_tests_templates_coexist_with_the_projects_on_one_engine(
+    stack: Settings, tmp_path: Path
+) -> None:
+    """The suite (or the bench) beside a production set-up: `hst-links-*` also matches the
+    indices of `hst-links-e2e-…`; the more specific template must win, not be refused."""
+    es = sync_client(stack)
+    ensure_search(es, stack)  # the project's own aliases: hst-messages, hst-links, hst-synthesis
+    cfg = isolated(stack, tmp_path)  # hst-e2e-…, hst-links-e2e-…, hst-synthesis-e2e-…
+    for alias in (cfg.links_alias, cfg.synthesis_alias):
+        index = next(iter(es.indices.get_alias(name=alias)))
+        settings = es.indices.get_settings(index=index)[index]["settings"]["index"]
+        assert settings["provided_name"] == f"{alias}-v1"
+    template = es.indices.simulate_index_template(name=f"{cfg.links_alias}-v1")
+    assert "message_ids" in template["template"]["mappings"]["properties"]

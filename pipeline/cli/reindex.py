@@ -38,7 +38,7 @@ def reindex(
     """
     from pipeline.kafka.logread import LogReadError
     from pipeline.search.client import sync_client
-    from pipeline.search.rebuild import rebuild
+    from pipeline.search.rebuild import RebuildError, rebuild
 
     cfg = common.settings()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
@@ -72,7 +72,7 @@ def reindex(
             result = rebuild(
                 cfg, checkpoint, fresh=fresh, batch=batch, progress=progress, sync_es=es
             )
-        except LogReadError as exc:
+        except (LogReadError, RebuildError) as exc:
             common.err_console.print(f"[red]reindex failed:[/] {exc}", markup=True, highlight=False)
             common.err_console.print(
                 f"the checkpoint {checkpoint} is kept: run `hst reindex` again to resume"

@@ -40,6 +40,10 @@ from pipeline.settings import Settings
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
 
 
+class RebuildError(RuntimeError):
+    """The engine refused documents of the rebuild (e.g. a mapping that no longer fits)."""
+
+
 def sources(settings: Settings) -> dict[str, str]:
     """Projection field -> topic it is folded from."""
     app = settings.app_id
@@ -169,7 +173,7 @@ async def _write(
                     f"{len(failures)} {phase} item(s) refused, e.g. {first.action.doc_id}: "
                     f"{first.status} {first.error_type}: {first.reason}"
                 )
-                raise RuntimeError(msg)
+                raise RebuildError(msg)
             done = start + len(chunk)
             if progress is not None:
                 progress(phase, done, total)

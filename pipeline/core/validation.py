@@ -29,6 +29,20 @@ class Limits:
 
     max_narrative_chars: int = 20_000
     max_persons: int = 500
+    # Avro-encoded size of one message. Enrichment makes a document up to ~10-40 times its
+    # encoded size (names keys, transliterations, geography), and the pipeline's own topics
+    # take records of up to PIPELINE_RECORD_BYTES: every accepted message must fit them.
+    max_record_bytes: int = 128 * 1024
+
+
+def size_error(encoded_bytes: int, limits: Limits) -> FieldError | None:
+    """The error of a record whose encoding is too large, or None."""
+    if encoded_bytes <= limits.max_record_bytes:
+        return None
+    return FieldError(
+        "",
+        f"encoded record of {encoded_bytes:,} bytes exceeds the limit of {limits.max_record_bytes:,}",
+    )
 
 
 class ValidationError(ValueError):

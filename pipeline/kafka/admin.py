@@ -23,14 +23,22 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
+# Record size limits, explicit on every topic. A gateway's record is at most 128 KiB encoded
+# (core.validation.Limits); enrichment makes its document up to ~10-40 times larger, and
+# notices, dead letters (bounded) and table values derive from it.
+INBOUND_RECORD_BYTES = 1024 * 1024
+PIPELINE_RECORD_BYTES = 8 * 1024 * 1024
+
+
 def pipeline_topics(settings: Settings) -> list[TopicSpec]:
     """Every topic of the pipeline with its settings (retention is explicit: the data is sensitive)."""
     rf = settings.replication_factor
-    base = {"retention.ms": str(30 * DAY_MS)}
+    base = {"retention.ms": str(30 * DAY_MS), "max.message.bytes": str(PIPELINE_RECORD_BYTES)}
     if rf > 1:
         base["min.insync.replicas"] = str(min(2, rf))
+    inbound = {**base, "max.message.bytes": str(INBOUND_RECORD_BYTES)}
     return [
-        TopicSpec(settings.topic_inbound, settings.partitions, rf, dict(base)),
+        TopicSpec(settings.topic_inbound, settings.partitions, rf, dict(inbound)),
         TopicSpec(
             settings.topic_dlq, settings.partitions, rf, {**base, "retention.ms": str(90 * DAY_MS)}
         ),
@@ -49,12 +57,14 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_cells, settings.partitions, rf, dict(base)),
         # Per-NCB topics (HST_NCBS): ACLs then confine each NCB to its own.
         *(
-            TopicSpec(name, settings.partitions, rf, dict(base))
+            TopicSpec(name, settings.partitions, rf, dict(inbound if i == 0 else base))
             for ncb in settings.ncb_list
-            for name in (
-                settings.inbound_topic_of(ncb),
-                settings.diffusion_topic_of(ncb),
-                settings.acks_topic_of(ncb),
+            for i, name in enumerate(
+                (
+                    settings.inbound_topic_of(ncb),
+                    settings.diffusion_topic_of(ncb),
+                    settings.acks_topic_of(ncb),
+                )
             )
         ),
         # One partition: connected components need a single view (links are few).

@@ -16,7 +16,7 @@ from typing import Any
 from confluent_kafka import KafkaError, Message, Producer
 
 from pipeline.codec import HST_MESSAGE, AvroCodec
-from pipeline.core.validation import Limits, MessageValidator
+from pipeline.core.validation import Limits, MessageValidator, ValidationError, size_error
 from pipeline.settings import Settings
 
 Clock = Callable[[], dt.datetime]
@@ -112,9 +112,15 @@ class Publisher:
         return record
 
     def publish(self, record: dict[str, Any]) -> None:
-        """Encode and queue one valid record; delivery is reported asynchronously."""
+        """Encode and queue one valid record; delivery is reported asynchronously.
+
+        Raises ``ValidationError`` when the encoded record exceeds the size limit.
+        """
         value = self.codec.encode(record)
         message_id = str(record["message_id"])
+        too_large = size_error(len(value), self.validator.limits)
+        if too_large is not None:
+            raise ValidationError([too_large], message_id)
         if self._first_publish is None:
             self._first_publish = self.clock()
         headers: list[tuple[str, str | bytes | None]] = [

@@ -63,7 +63,7 @@ def test_a_record_near_the_size_limit_is_dead_lettered_and_the_others_indexed(
         settled(cfg)
         assert sorted(all_ids(cfg)) == sorted(r["message_id"] for r in records)
         [letter] = dead_letters(cfg, 1)
-        assert (letter["stage"], letter["error_type"]) == ("validate", "invalid_field")
+        assert (letter["stage"], letter["error_type"]) == ("validate", "too_large")
         assert letter["message_id"] == huge["message_id"]
         assert letter["original_headers"]["hst-original-bytes"] == str(len(big)).encode()
         assert len(letter["original_value"]) < len(big)

@@ -153,3 +153,15 @@ def test_a_control_character_in_a_name_is_refused(validator: MessageValidator) -
     assert [(e.path, e.reason) for e in info.value.errors] == [
         ("persons[0].name.family_name", "contains the control character U+0000")
     ]
+
+
+def test_an_encoded_record_over_the_limit_is_refused() -> None:
+    from pipeline.core.validation import size_error
+
+    limits = Limits(max_record_bytes=1000)
+    assert size_error(1000, limits) is None
+    error = size_error(1001, limits)
+    assert (
+        error is not None
+        and error.reason == "encoded record of 1,001 bytes exceeds the limit of 1,000"
+    )

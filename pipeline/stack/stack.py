@@ -30,27 +30,30 @@ class ServerChoice:
     reason: str
 
 
-def choose_broker(setting: str) -> ServerChoice:
-    """Apache Kafka wherever a JDK 17+ is present; tansu otherwise; HST_BROKER forces one."""
-    if setting in ("kafka", "tansu"):
-        return ServerChoice(setting, f"HST_BROKER={setting}")
+def _choose(setting: str, variable: str, with_jdk: str, without: str, lacks: str) -> ServerChoice:
+    """``with_jdk`` wherever a JDK 17+ is present, else the fallback; ``setting`` may force one."""
+    if setting in (with_jdk, without):
+        return ServerChoice(setting, f"{variable}={setting}")
     major = java_major_version()
     if major is not None and major >= 17:
-        return ServerChoice("kafka", f"JDK {major} found")
+        return ServerChoice(with_jdk, f"JDK {major} found")
     found = "no JDK found" if major is None else f"JDK {major} is older than 17"
-    return ServerChoice("tansu", f"{found}: falling back to tansu (no SCRAM, ACLs or compaction)")
+    return ServerChoice(without, f"{found}: falling back to {without} ({lacks})")
+
+
+def choose_broker(setting: str) -> ServerChoice:
+    """Apache Kafka wherever a JDK 17+ is present; tansu otherwise; HST_BROKER forces one."""
+    return _choose(setting, "HST_BROKER", "kafka", "tansu", "no SCRAM, ACLs or compaction")
 
 
 def choose_search(setting: str) -> ServerChoice:
     """OpenSearch wherever a JDK 17+ is present; osmem (extra ``nojdk``) otherwise or if forced."""
-    if setting in ("opensearch", "osmem"):
-        return ServerChoice(setting, f"HST_SEARCH_ENGINE={setting}")
-    major = java_major_version()
-    if major is not None and major >= 17:
-        return ServerChoice("opensearch", f"JDK {major} found")
-    found = "no JDK found" if major is None else f"JDK {major} is older than 17"
-    return ServerChoice(
-        "osmem", f"{found}: falling back to osmem (in memory: the index is lost at every stop)"
+    return _choose(
+        setting,
+        "HST_SEARCH_ENGINE",
+        "opensearch",
+        "osmem",
+        "in memory: the index is lost at every stop",
     )
 
 

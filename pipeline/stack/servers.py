@@ -479,7 +479,9 @@ class OpenSearchServer(SearchServer):
         self.transport_port = transport_port
         self.opensearch_version = version
         self.heap = heap
-        self._settings_applied = False
+        # Set by a start (``command``): the cluster settings are applied once it answers.
+        # An instance that only reads status never writes to the cluster.
+        self._cluster_settings_pending = False
 
     def ports(self) -> list[int]:
         return [self.port, self.transport_port]
@@ -570,7 +572,7 @@ class OpenSearchServer(SearchServer):
         lib = self.ensure_jars(say)
         classes = self.ensure_launcher(lib)
         self._config()
-        self._settings_applied = False
+        self._cluster_settings_pending = True
         return [
             java, f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
             "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", "-Djava.io.tmpdir=" + str(self._tmp()),
@@ -587,13 +589,14 @@ class OpenSearchServer(SearchServer):
     def ready(self) -> bool:
         if not port_in_use(self.port):
             return False
-        if not self._settings_applied:
+        if self._cluster_settings_pending:
             # As a node setting it is ignored: a single node would stay yellow with replicas.
+            # The setting is persistent: it is in the data directory from the first start on.
             answer = _http_json(self.address + "/_cluster/settings", "PUT",
                                 {"persistent": {"cluster.default_number_of_replicas": 0}})  # fmt: skip
             if not (isinstance(answer, dict) and answer.get("acknowledged")):
                 return False
-            self._settings_applied = True
+            self._cluster_settings_pending = False
         health = _http_json(self.address + "/_cluster/health?wait_for_status=green&timeout=1s",
                             timeout=3.0)  # fmt: skip
         return isinstance(health, dict) and health.get("status") == "green"

@@ -58,6 +58,11 @@ class Projection:
             mid for mid in self.enriched if (self.lineage.get(mid) or {}).get("status") == LIVE
         )
 
+    def network_id(self, message_id: str) -> str | None:
+        """The id of the network ``message_id`` belongs to, None when it was never linked."""
+        record = Networks(self.networks).network_of(message_id)
+        return str(record["network_id"]) if record is not None else None
+
     def document(self, message_id: str) -> dict[str, Any] | None:
         """The document of ``message_id`` as the worker left it in the index, or None."""
         base = self.enriched.get(message_id)
@@ -70,10 +75,10 @@ class Projection:
             processing.pop(name, None)
         doc["processing"] = processing
         doc["absorbed_message_ids"] = list(state.get("absorbed") or [])
-        network = Networks(self.networks).network_of(message_id)
+        network_id = self.network_id(message_id)
         mine = self.message_links.get(message_id)
-        if network is not None and isinstance(mine, list):
-            doc["network_id"] = network["network_id"]
+        if network_id is not None and isinstance(mine, list):
+            doc["network_id"] = network_id
             doc["links"] = mine
             doc["linked_message_ids"] = sorted(
                 {m for link in mine for m in link["message_ids"]} - {message_id}
@@ -87,7 +92,6 @@ class Projection:
         worker's clock at that moment: the two differ by the commit latency).
         """
         seen: dict[str, dict[str, Any]] = {}
-        nets = Networks(self.networks)
         for mine in self.message_links.values():
             if not isinstance(mine, list):
                 continue
@@ -95,10 +99,9 @@ class Projection:
                 link_id = str(link["link_id"])
                 if link_id in seen:
                     continue
-                network = nets.network_of(link["message_ids"][0])
                 seen[link_id] = {
                     **link,
-                    "network_id": network["network_id"] if network else None,
+                    "network_id": self.network_id(link["message_ids"][0]),
                     "created_at": self.link_times.get(link_id),
                 }
         return [seen[k] for k in sorted(seen)]

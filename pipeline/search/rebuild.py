@@ -214,23 +214,25 @@ def rebuild(
     projection = Projection()
     read, _touched = fold(projection, settings, {}, checkpoint.snapshot, progress)
     ids = projection.live_ids()
-    doc_actions = [
-        BulkAction(
-            "index",
-            checkpoint.targets[messages],
-            mid,
-            projection.document(mid),
-            require_alias=False,
-        )
-        for mid in ids
-    ]
     link_docs = projection.links()
-    link_actions = [
-        BulkAction("index", checkpoint.targets[links], str(x["link_id"]), x, require_alias=False)
-        for x in link_docs
-    ]
     previous: dict[str, list[str]] = {}
-    if not checkpoint.swapped:
+    if not checkpoint.swapped:  # a resumed rebuild past the swap only catches up
+        doc_actions = [
+            BulkAction(
+                "index",
+                checkpoint.targets[messages],
+                mid,
+                projection.document(mid),
+                require_alias=False,
+            )
+            for mid in ids
+        ]
+        link_actions = [
+            BulkAction(
+                "index", checkpoint.targets[links], str(x["link_id"]), x, require_alias=False
+            )
+            for x in link_docs
+        ]
         for alias, actions in ((messages, doc_actions), (links, link_actions)):
             done = checkpoint.written.get(alias, 0)
             phase = "documents" if alias == messages else "links"
@@ -287,13 +289,13 @@ def _catch_up(
         end = end_offsets(settings, list(sources(settings).values()))
         if all(off <= checkpoint.snapshot.get(tp, 0) for tp, off in end.items()):
             break  # nothing logged since the last pass
-        networks_before = {mid: _network(projection, mid) for mid in projection.message_links}
+        networks_before = {mid: projection.network_id(mid) for mid in projection.message_links}
         links_before = {str(x["link_id"]): x for x in projection.links()}
         _read, touched = fold(projection, settings, checkpoint.snapshot, end)
         touched |= {
             mid
             for mid in projection.message_links
-            if _network(projection, mid) != networks_before.get(mid)
+            if projection.network_id(mid) != networks_before.get(mid)
         }
         actions: list[BulkAction] = []
         for mid in sorted(touched):
@@ -306,9 +308,7 @@ def _catch_up(
             )
         links_now = {str(x["link_id"]): x for x in projection.links()}
         for link_id, link in links_now.items():
-            if links_before.get(link_id, {}).get("message_ids") != link["message_ids"] or (
-                links_before.get(link_id, {}).get("network_id") != link["network_id"]
-            ):
+            if links_before.get(link_id) != link:  # new, or changed (e.g. its network merged)
                 actions.append(
                     BulkAction(
                         "index", checkpoint.targets[links], link_id, link, require_alias=False
@@ -324,10 +324,3 @@ def _catch_up(
         checkpoint.snapshot = {**checkpoint.snapshot, **end}
         checkpoint.save(path)
     return written
-
-
-def _network(projection: Projection, message_id: str) -> str | None:
-    from pipeline.core.networks import Networks
-
-    record = Networks(projection.networks).network_of(message_id)
-    return str(record["network_id"]) if record else None

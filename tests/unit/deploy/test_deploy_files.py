@@ -32,7 +32,9 @@ CLI_VARIABLES = {
 # Read by the test suite only.
 TEST_VARIABLES = {"HST_FAULT_TEST_MESSAGES", "HST_TEST_WORKER_LOGLEVEL"} | {
     # The suite against an external search engine (tests/conftest.py: external_search).
-    f"HST_TEST_{name.upper()}" for name in Settings.model_fields if name.startswith("search_")
+    f"HST_TEST_{name.upper()}"
+    for name in Settings.model_fields
+    if name.startswith("search_")
 }
 
 

@@ -65,16 +65,23 @@ def _consumer(settings: Settings) -> Consumer:
     )
 
 
-def end_offsets(settings: Settings, topics: list[str], timeout: float = 10.0) -> Positions:
-    """The current end (high watermark) of every partition of ``topics``."""
+def end_offsets(
+    settings: Settings, topics: list[str], timeout: float = 10.0, *, missing_ok: bool = False
+) -> Positions:
+    """The current end (high watermark) of every partition of ``topics``.
+
+    A topic that does not exist raises ``LogReadError``, or has no partitions with
+    ``missing_ok``; one that may not be read always raises.
+    """
     consumer = _consumer(settings)
     try:
         out: Positions = {}
         for topic in topics:
             meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
-            if meta is None or meta.error is not None:
-                reason = meta.error if meta is not None else "not found"
-                msg = f"topic {topic} cannot be read: {reason}"
+            if not topic_readable(meta, topic):
+                if missing_ok:
+                    continue
+                msg = f"topic {topic} cannot be read: not found"
                 raise LogReadError(msg)
             for p in sorted(meta.partitions):
                 _low, high = consumer.get_watermark_offsets(

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -64,13 +65,19 @@ def _run_cli(
                           capture_output=True, text=True, env=env, timeout=120, check=False)  # fmt: skip
 
 
+def _creates(seed: int, count: int) -> list[dict[str, Any]]:
+    """``count`` distinct generated CREATE messages, dated before the tests' clock."""
+    until = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
+    data = generate(
+        GeneratorConfig(count=40, seed=seed, until=until, resend_share=0, content_duplicate_share=0)
+    )
+    return [m for m in data.messages if m["action"] == "CREATE"][:count]
+
+
 def test_cli_refuses_bad_records_and_publishes_the_valid_ones(
     topic_settings: Settings, tmp_path: Path
 ) -> None:
-    until = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
-    good = [m for m in generate(GeneratorConfig(count=40, seed=8, until=until, resend_share=0,
-                                                content_duplicate_share=0)).messages
-            if m["action"] == "CREATE"][:6]  # fmt: skip
+    good = _creates(seed=8, count=6)
     for m in good:
         m["source_ncb"] = "ITA"
     bad_type = json.loads(json.dumps(good[0]))
@@ -133,10 +140,7 @@ def test_cli_dry_run_publishes_nothing(topic_settings: Settings) -> None:
 def test_cli_survives_hostile_input_and_delivers_every_valid_record(
     topic_settings: Settings, tmp_path: Path
 ) -> None:
-    until = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
-    good = [m for m in generate(GeneratorConfig(count=40, seed=9, until=until, resend_share=0,
-                                                content_duplicate_share=0)).messages
-            if m["action"] == "CREATE"][:4]  # fmt: skip
+    good = _creates(seed=9, count=4)
     first = good[0]
     dup_key = json.dumps(first)[:-1] + ', "source_ncb": "ITA"}'  # source_ncb twice
     markup = {**good[1], "message_id": "66666666-6666-4666-8666-666666666666"}

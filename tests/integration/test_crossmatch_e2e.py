@@ -123,9 +123,16 @@ def test_linked_messages_share_one_network(run) -> None:  # type: ignore[no-unty
         assert x["link_id"] in {y["link_id"] for y in a["links"]}
         checked += 1
     assert checked > 40
-    # Documents carry their links, searchable by network.
-    net = next(d["network_id"] for d in docs.values() if d.get("network_id"))
-    assert all(set(d["linked_message_ids"]) for d in docs.values() if d.get("network_id") == net)
+    # Documents carry their links: the linked ids are the other ends of their own links. (A
+    # member whose partners were all withdrawn or superseded keeps its network_id with no
+    # links, since networks are never split: "every member of the first network found has
+    # links" held or failed with the order the documents came back in.)
+    with_links = [d for d in docs.values() if d.get("links")]
+    assert len(with_links) > 40
+    for d in with_links:
+        ends = {m for x in d["links"] for m in x["message_ids"]} - {d["message_id"]}
+        assert set(d["linked_message_ids"]) == ends, d["message_id"]
+        assert d.get("network_id")
 
 
 def test_no_notice_breaks_the_sources_restrictions(run) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, cast, get_args
 
 import typer
@@ -207,6 +208,11 @@ def bench(
                     latency_rate=latency_rate,
                     engine_pid=status[engine]["pid"] if engine else None,
                     broker_pid=status[status["broker"]]["pid"],
+                    broker_log_dir=(
+                        Path(status["kafka"]["log"]).parent / "data"
+                        if status["broker"] == "kafka"
+                        else None
+                    ),
                     engine=(
                         f"{engine} {status[engine].get('version') or ''}".strip()
                         if engine

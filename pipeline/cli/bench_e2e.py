@@ -47,6 +47,20 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def index_writes(cfg: Settings, alias: str) -> int:
+    """Index and update operations the engine has applied to the indices behind ``alias``."""
+    stats = sync_client(cfg).indices.stats(index=alias, metric="indexing")
+    return int(stats["_all"]["primaries"]["indexing"]["index_total"])
+
+
+def changelog_bytes(log_dir: Path | None, app_id: str) -> int:
+    """Bytes the broker holds for the worker's table changelogs (0 when not on this host)."""
+    if log_dir is None:
+        return 0
+    return sum(f.stat().st_size for d in log_dir.glob(f"{app_id}-*-changelog-*")
+               for f in d.iterdir() if f.suffix == ".log")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Ceiling:
     """The engine's own bulk rate for a set of documents, and its CPU per document."""
@@ -127,6 +141,7 @@ def run_e2e(
     engine_pid: int | None = None,
     engine: str = "search engine",
     broker_pid: int | None = None,
+    broker_log_dir: Path | None = None,
     compare: list[tuple[str, Settings, int | None]] | None = None,
 ) -> None:
     """Sustained throughput and latency through a real worker process, with and without acks and synthesis."""
@@ -185,6 +200,9 @@ def run_e2e(
         worker_pid = worker_record.pid if worker_record else None
         pids = {"engine": engine_pid, "worker": worker_pid, "broker": broker_pid}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        aliases = (cfg.index_alias, cfg.links_alias)
+        writes_before = {alias: index_writes(cfg, alias) for alias in aliases}
+        state_before = changelog_bytes(broker_log_dir, cfg.app_id)
         elapsed = sustained(cfg, records, len(live), base=_count(cfg))
         cpu_ms = {
             name: 1000 * (cpu_seconds(pid) - cpu_before[name]) / len(records)
@@ -199,6 +217,12 @@ def run_e2e(
         drain_started = time.perf_counter()
         wait_drained(cfg, cfg.app_id, consumed_topics(cfg), quiet_checks=2, timeout=3600)
         all_done = elapsed + time.perf_counter() - drain_started
+        cpu_all_ms = {
+            name: 1000 * (cpu_seconds(pid) - cpu_before[name]) / len(records)
+            for name, pid in pids.items()
+        }
+        writes = {alias: index_writes(cfg, alias) - writes_before[alias] for alias in aliases}
+        state = changelog_bytes(broker_log_dir, cfg.app_id) - state_before
     finally:
         stop_process(worker.pidfile, timeout=30)
 
@@ -244,6 +268,18 @@ def run_e2e(
         "every stage done: links, notices, synthesis (msgs/s; lag read every 2 s)",
         f"{len(records) / all_done:,.0f}  ({all_done:,.0f}s for the backlog)",
     )
+    table.add_row(
+        "CPU per message, every stage: worker / broker / engine",
+        " / ".join(
+            f"{cpu_all_ms[n]:.1f} ms" if pids[n] else "n/a" for n in ("worker", "broker", "engine")
+        ),
+    )
+    table.add_row(
+        "engine writes per message: messages index / links index",
+        f"{writes[cfg.index_alias] / len(records):.2f} / {writes[cfg.links_alias] / len(records):.2f}",
+    )
+    if broker_log_dir is not None:
+        table.add_row("table changelogs per message", f"{state / len(records) / 1024:.1f} KB")
     table.add_row("without acks and synthesis (searchable docs/s)", f"{bare_docs:,.0f}")
     table.add_row("cost of acks and synthesis", f"{1 - e2e_docs / bare_docs:.0%} of throughput")
     if bulk:

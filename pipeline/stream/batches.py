@@ -58,8 +58,9 @@ async def run_event(
             if not is_transient(exc):
                 await on_error(event, exc)
                 return
-            log.warning("%s: event held (%s: %s); retry in %.0fs",
-                        stage, type(exc).__name__, exc, delay)  # fmt: skip
+            log.warning(
+                "%s: event held (%s: %s); retry in %.0fs", stage, type(exc).__name__, exc, delay
+            )
             await sleep(delay)
             delay = min(max_delay, delay * 2)
 
@@ -91,17 +92,33 @@ async def run_batch(
                 break
             log.warning(
                 "%s: batch of %d failed (%s: %s); holding it, retry in %.0fs",
-                stage, len(batch), type(exc).__name__, exc, delay,
+                stage,
+                len(batch),
+                type(exc).__name__,
+                exc,
+                delay,
                 exc_info=not transient,
-            )  # fmt: skip
+            )
             await sleep(delay)
             delay = min(max_delay, delay * 2)
     if len(batch) == 1:
         log.error("%s: event failed %d times (%r): dead-lettered", stage, failures, error)
         await on_poison(batch[0], error)
         return
-    log.error("%s: batch of %d keeps failing (%r): retrying its events one by one",
-              stage, len(batch), error)  # fmt: skip
+    log.error(
+        "%s: batch of %d keeps failing (%r): retrying its events one by one",
+        stage,
+        len(batch),
+        error,
+    )
     for event in batch:
-        await run_batch(handle, [event], stage=stage, on_poison=on_poison, attempts=attempts,
-                        first_delay=first_delay, max_delay=max_delay, sleep=sleep)  # fmt: skip
+        await run_batch(
+            handle,
+            [event],
+            stage=stage,
+            on_poison=on_poison,
+            attempts=attempts,
+            first_delay=first_delay,
+            max_delay=max_delay,
+            sleep=sleep,
+        )

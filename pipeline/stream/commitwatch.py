@@ -85,16 +85,23 @@ class CommitWatch:
                 log.warning(
                     "commit of %s held at offset %d for %.0fs while %d is acknowledged: "
                     "delivering the partition again from %d",
-                    hole.tp, hole.committed, hole.held_for, hole.first_acked, hole.committed,
-                )  # fmt: skip
+                    hole.tp,
+                    hole.committed,
+                    hole.held_for,
+                    hole.first_acked,
+                    hole.committed,
+                )
                 await self._seek(hole.tp, hole.committed)
                 self._sought[hole.tp] = hole.committed
             else:
                 log.warning(
                     "commit of %s still held at offset %d after delivering it again: offsets "
                     "%d..%d hold no record; moving on",
-                    hole.tp, hole.committed, hole.committed, hole.first_acked - 1,
-                )  # fmt: skip
+                    hole.tp,
+                    hole.committed,
+                    hole.committed,
+                    hole.first_acked - 1,
+                )
                 self.consumer._gap[hole.tp].addi(hole.committed, hole.first_acked)
             self._waiting.pop(hole.tp, None)
         return found

@@ -67,10 +67,12 @@ def bounded(letter: DeadLetter, limit: int = MAX_ORIGINAL_BYTES) -> DeadLetter:
     errors = letter.field_errors[:MAX_FIELD_ERRORS]
     if value is None or len(value) <= limit:
         return dataclasses.replace(letter, field_errors=errors)
-    headers = {**letter.original_headers,
-               "hst-original-bytes": str(len(value)).encode(),
-               "hst-original-sha256": hashlib.sha256(value).hexdigest().encode(),
-               "hst-original-truncated": b"true"}  # fmt: skip
+    headers = {
+        **letter.original_headers,
+        "hst-original-bytes": str(len(value)).encode(),
+        "hst-original-sha256": hashlib.sha256(value).hexdigest().encode(),
+        "hst-original-truncated": b"true",
+    }
     return dataclasses.replace(
         letter, original_value=value[:limit], original_headers=headers, field_errors=errors
     )

@@ -81,7 +81,9 @@ def known_commit(committed: int | None) -> int | None:
     return committed if committed is not None and committed >= 0 else None
 
 
-def committable_offset(acked: list[int], gaps: list[tuple[int, int]], committed: int | None) -> int | None:  # fmt: skip
+def committable_offset(
+    acked: list[int], gaps: list[tuple[int, int]], committed: int | None
+) -> int | None:
     """The offset to commit: one past the run of handled offsets that starts at ``committed``.
 
     ``acked`` are acknowledged offsets (the run is removed from it), ``gaps`` half-open
@@ -149,8 +151,10 @@ _original_ack = Consumer.ack
 def install() -> None:
     """Apply the correction (idempotent)."""
     if faust.__version__ != FAUST_VERSION:
-        msg = (f"faust-streaming {faust.__version__} is not {FAUST_VERSION}: re-check "
-               "pipeline/stream/faustfix.py against it before running workers")  # fmt: skip
+        msg = (
+            f"faust-streaming {faust.__version__} is not {FAUST_VERSION}: re-check "
+            "pipeline/stream/faustfix.py against it before running workers"
+        )
         raise RuntimeError(msg)
     Consumer._new_offset = _new_offset  # type: ignore[method-assign]
     Consumer.ack = _ack  # type: ignore[method-assign]

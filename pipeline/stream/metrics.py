@@ -17,29 +17,35 @@ EVENTS = Counter(
     registry=REGISTRY,
 )
 DEAD_LETTERS = Counter(
-    "hst_dead_letters_total", "Dead letters per stage and error type", ["stage", "error_type"],
+    "hst_dead_letters_total",
+    "Dead letters per stage and error type",
+    ["stage", "error_type"],
     registry=REGISTRY,
-)  # fmt: skip
+)
 ACKS = Counter(
     "hst_acks_total", "Acknowledgements sent to gateways, per state", ["state"], registry=REGISTRY
 )
 BULK_SECONDS = Histogram(
-    "hst_bulk_seconds", "Time to write one bulk batch (retries included)", registry=REGISTRY,
+    "hst_bulk_seconds",
+    "Time to write one bulk batch (retries included)",
+    registry=REGISTRY,
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
-)  # fmt: skip
+)
 SEARCH_RETRIES = Counter(
     "hst_search_retries_total", "Bulk retries (search unavailable)", registry=REGISTRY
 )
 COMMIT_HOLES = Counter(
     "hst_commit_holes_total",
     "Partitions whose commit was held by an unacknowledged offset, per remedy (seek, skip)",
-    ["action"], registry=REGISTRY,
-)  # fmt: skip
+    ["action"],
+    registry=REGISTRY,
+)
 AGENT_CRASHES = Counter(
     "hst_agent_crashes_total",
     "Exceptions that escaped an agent's guards (its events may be acknowledged unprocessed)",
-    ["agent"], registry=REGISTRY,
-)  # fmt: skip
+    ["agent"],
+    registry=REGISTRY,
+)
 DERIVED_PAUSED = Gauge(
     "hst_derived_stages_paused",
     "1 while cross-matching, diffusion and synthesis wait for the indexing backlog (index first)",

@@ -66,9 +66,14 @@ class Throttle:
 class IndexFirst:
     """A gate the derived stages pass before each event, closed while the indexing backlog is high."""
 
-    def __init__(self, app: Any, fast: Iterable[str], throttle: Throttle,
-                 clock: Callable[[], float] = time.monotonic,
-                 in_flight: Callable[[], int] = lambda: 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        app: Any,
+        fast: Iterable[str],
+        throttle: Throttle,
+        clock: Callable[[], float] = time.monotonic,
+        in_flight: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.app = app
         self.fast = set(fast)
         self.throttle = throttle

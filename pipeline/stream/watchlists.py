@@ -31,8 +31,12 @@ def load_entries(path: Path) -> list[WatchEntry]:
 class WatchLists:
     """The current watch-list index; checks the directory at most every ``check_every`` s."""
 
-    def __init__(self, directory: Path | None, check_every: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(
+        self,
+        directory: Path | None,
+        check_every: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.directory = directory
         self.check_every = check_every
         self.clock = clock

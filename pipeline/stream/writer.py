@@ -148,5 +148,4 @@ class IndexWriter:
         async def poison(pending: Pending, exc: Exception) -> None:
             await self._on_poison(pending.event, exc)
 
-        await run_batch(write, batch, stage="index", on_poison=poison,
-                        first_delay=self.retry_delay)  # fmt: skip
+        await run_batch(write, batch, stage="index", on_poison=poison, first_delay=self.retry_delay)

@@ -9,6 +9,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from pipeline.settings import Settings
+from pipeline.topology import Kind, topology
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -31,52 +32,32 @@ PIPELINE_RECORD_BYTES = 8 * 1024 * 1024
 
 
 def pipeline_topics(settings: Settings) -> list[TopicSpec]:
-    """Every topic of the pipeline with its settings (retention is explicit: the data is sensitive)."""
+    """Every topic of the topology with its settings (retention is explicit: the data is sensitive)."""
     rf = settings.replication_factor
     base = {"retention.ms": str(30 * DAY_MS), "max.message.bytes": str(PIPELINE_RECORD_BYTES)}
     if rf > 1:
         base["min.insync.replicas"] = str(min(2, rf))
-    inbound = {**base, "max.message.bytes": str(INBOUND_RECORD_BYTES)}
-    return [
-        TopicSpec(settings.topic_inbound, settings.partitions, rf, dict(inbound)),
-        TopicSpec(
-            settings.topic_dlq, settings.partitions, rf, {**base, "retention.ms": str(90 * DAY_MS)}
-        ),
-        # The documents as indexed, keyed by message_id, a tombstone for each one deleted:
-        # compacted, never expired, so that `hst reindex` can rebuild the index from it.
-        TopicSpec(settings.topic_enriched, settings.partitions, rf, _compacted(base)),
-        TopicSpec(settings.topic_diffusion, settings.partitions, rf, dict(base)),
-        TopicSpec(settings.topic_acks, settings.partitions, rf, dict(base)),
-        TopicSpec(settings.topic_synthesis, settings.partitions, rf, dict(base)),
-        # Internal repartition topics of the stream (keyed by content hash / message_id).
-        TopicSpec(settings.topic_content, settings.partitions, rf, dict(base)),
-        TopicSpec(settings.topic_lineage, settings.partitions, rf, dict(base)),
-        TopicSpec(settings.topic_match, settings.partitions, rf, dict(base)),
-        TopicSpec(settings.topic_notify, settings.partitions, rf, dict(base)),
-        TopicSpec(settings.topic_facts, settings.partitions, rf, dict(base)),
-        TopicSpec(settings.topic_cells, settings.partitions, rf, dict(base)),
-        # Per-NCB topics (HST_NCBS): ACLs then confine each NCB to its own.
-        *(
-            TopicSpec(name, settings.partitions, rf, dict(inbound if i == 0 else base))
-            for ncb in settings.ncb_list
-            for i, name in enumerate(
-                (
-                    settings.inbound_topic_of(ncb),
-                    settings.diffusion_topic_of(ncb),
-                    settings.acks_topic_of(ncb),
-                )
-            )
-        ),
-        # One partition: connected components need a single view (links are few).
-        TopicSpec(settings.topic_links, 1, rf, dict(base)),
-        # Changelogs of the worker's tables, created up front with the partitions of their
-        # source topics: left to Faust, a worker can start before the metadata shows them
-        # (PartitionsMismatch, measured). Compacted: only the latest value per key matters.
-        *(
-            TopicSpec(f"{settings.app_id}-{table}-changelog", partitions, rf, _compacted(base))
-            for table, partitions in changelog_tables(settings)
-        ),
+    config = {
+        Kind.INBOUND: {**base, "max.message.bytes": str(INBOUND_RECORD_BYTES)},
+        Kind.OUTBOUND: base,
+        Kind.INTERNAL: base,
+        # Kept until deleted (a tombstone per deleted document): `hst reindex` reads it.
+        Kind.LOG: _compacted(base),
+    }
+    plan = topology(settings)
+    specs = []
+    for topic in plan.topics:
+        topic_config = dict(config[topic.kind])
+        if topic.name == settings.topic_dlq:
+            topic_config["retention.ms"] = str(90 * DAY_MS)
+        specs.append(TopicSpec(topic.name, topic.partitions, rf, topic_config))
+    # Changelogs are created up front with the partitions of their source topics: left to
+    # Faust, a worker can start before the metadata shows them (PartitionsMismatch).
+    specs += [
+        TopicSpec(plan.changelog(table, settings.app_id), table.partitions, rf, _compacted(base))
+        for table in plan.tables
     ]
+    return specs
 
 
 def _compacted(base: dict[str, str]) -> dict[str, str]:
@@ -86,10 +67,7 @@ def _compacted(base: dict[str, str]) -> dict[str, str]:
 
 def changelog_tables(settings: Settings) -> list[tuple[str, int]]:
     """The worker's tables and their partition counts (those of their source topics)."""
-    n = settings.partitions
-    return [("content", n), ("lineage", n), ("match_keys", n), ("diffused", n),
-            ("networks", 1), ("message_links", 1), ("synth_facts", n), ("synth_series", n),
-            ("synth_members", n)]  # fmt: skip
+    return [(table.name, table.partitions) for table in topology(settings).tables]
 
 
 def admin_client(settings: Settings) -> AdminClient:
@@ -118,10 +96,7 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> d
 
 def consumed_topics(settings: Settings) -> list[str]:
     """The topics the workers consume, in stage order."""
-    own = [settings.inbound_topic_of(n) for n in settings.ncb_list]
-    return [settings.topic_inbound, *own, settings.topic_content, settings.topic_lineage,
-            settings.topic_enriched, settings.topic_match, settings.topic_links,
-            settings.topic_notify, settings.topic_facts, settings.topic_cells]  # fmt: skip
+    return [t.name for t in topology(settings).topics if t.reader is not None]
 
 
 def _group_consumer(settings: Settings, group: str) -> Consumer:

@@ -17,10 +17,11 @@ from rich.table import Table
 
 from pipeline.cli.common import console, err_console, esc, settings
 from pipeline.codec import CodecError
+from pipeline.codec.factory import make_codec
 from pipeline.core.coerce import FieldError
 from pipeline.core.jsonio import iter_records
 from pipeline.core.validation import Limits, MessageValidator, ValidationError
-from pipeline.kafka.publisher import DeliveryError, Publisher, make_codec, utc_now
+from pipeline.kafka.publisher import DeliveryError, Publisher, utc_now
 
 EXIT_REJECTED = 1
 EXIT_DELIVERY = 2

@@ -19,9 +19,13 @@ and kinds; no person, identifier, place or evidence).
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 GS = "GS"  # the General Secretariat
 
@@ -150,3 +154,72 @@ def bulletin_level(doc: dict[str, Any], recipient: str) -> str | None:
     if "H2" in (handling.get("handling_codes") or []):
         return None
     return COUNTS if has_minor(doc) else FULL
+
+
+def notice_id(recipient: str, kind: str, message_id: str, link_ids: list[str]) -> str:
+    """Deterministic notice id: the same notice sent again keeps its id (inboxes drop repeats)."""
+    raw = "|".join([recipient, kind, message_id, *sorted(link_ids)])
+    return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:24]
+
+
+def build_notice(
+    decision: Decision,
+    kind: str,
+    doc: dict[str, Any],
+    links: list[dict[str, Any]],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """An Avro ``DiffusionNotice`` datum for one recipient, minimised by its level."""
+    full = decision.level == FULL
+    notice_links = [
+        {
+            "link_id": x["link_id"],
+            "kind": x["kind"],
+            "score": float(x["score"]),
+            "message_ids": list(x["message_ids"]),
+            "ncbs": list(x["ncbs"]),
+            "reason": x.get("reason") if full else None,
+            "evidence": list(x.get("evidence") or []) if full else [],
+        }
+        for x in links
+    ]
+    return {
+        "notice_id": notice_id(
+            decision.recipient, kind, doc["message_id"], [x["link_id"] for x in links]
+        ),
+        "recipient": decision.recipient,
+        "kind": kind,
+        "reasons": list(decision.reasons),
+        "level": decision.level,
+        "source_message_id": doc["message_id"],
+        "source_ncb": doc["source_ncb"],
+        "network_id": doc.get("network_id") if full else None,
+        "links": notice_links,
+        "content_json": orjson.dumps(minimise(doc, FULL, links)).decode() if full else None,
+        "created_at": now,
+    }
+
+
+def withdrawal_notices(
+    message_id: str, received: dict[str, str], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """A WITHDRAWAL notice to each recipient of ``message_id`` (``received``: recipient -> source)."""
+    return [
+        build_notice(
+            Decision(recipient, (WITHDRAWAL,), HIT),
+            "WITHDRAWAL",
+            {"message_id": message_id, "source_ncb": source},
+            [],
+            now,
+        )
+        for recipient, source in sorted(received.items())
+    ]
+
+
+def link_decisions(doc: dict[str, Any], owner: LinkedOwner) -> list[Decision]:
+    """Whether the owner of a linked message hears of ``doc``: a hit on their own message only."""
+    return [
+        d
+        for d in decide(doc, [owner])
+        if d.recipient == owner.ncb and HIT_ON_YOUR_MESSAGE in d.reasons
+    ]

@@ -102,8 +102,11 @@ def _point(lat: float | None, lon: float | None) -> dict[str, float] | None:
 
 def route_path(route: dict[str, Any]) -> list[str]:
     """Ordered country path: origin, transits, destination, else the events' countries."""
-    seq = [route.get("origin_country"), *(route.get("transit_countries") or []),
-           route.get("destination_country")]  # fmt: skip
+    seq = [
+        route.get("origin_country"),
+        *(route.get("transit_countries") or []),
+        route.get("destination_country"),
+    ]
     if not any(seq):
         seq = [e.get("country") for e in route.get("events") or []]
     path: list[str] = []
@@ -127,10 +130,13 @@ def _person(p: dict[str, Any], event_date: dt.date, source_ncb: str) -> dict[str
         e164, country = normalise_phone(ph["number"], ph.get("country"), *nationalities, source_ncb)
         phones.append({"raw": ph["number"], "e164": e164, "country": country})
     documents = [
-        {**d, "number_normalised": normalise_document_number(d["number"]),
-         "suspicious": d.get("status") in FRAUD_STATUSES}
+        {
+            **d,
+            "number_normalised": normalise_document_number(d["number"]),
+            "suspicious": d.get("status") in FRAUD_STATUSES,
+        }
         for d in p.get("documents") or []
-    ]  # fmt: skip
+    ]
     aliases = p.get("aliases") or []
     return {
         "person_id": p["person_id"],
@@ -223,9 +229,14 @@ def enrich(record: dict[str, Any]) -> dict[str, Any]:
     for ev in route.get("events") or []:
         info = country_info(ev["country"])
         given = _point(ev.get("latitude"), ev.get("longitude"))
-        events.append({**ev, "country_name": info.name,
-                       "location": given or _point(info.lat, info.lon),
-                       "location_source": "message" if given else "country"})  # fmt: skip
+        events.append(
+            {
+                **ev,
+                "country_name": info.name,
+                "location": given or _point(info.lat, info.lon),
+                "location_source": "message" if given else "country",
+            }
+        )
     primary = next((e for e in reversed(events) if e["location_source"] == "message"), None)
     if primary is None and events:
         primary = events[-1]
@@ -269,4 +280,26 @@ def enrich(record: dict[str, Any]) -> dict[str, Any]:
     }
     doc["identifiers"] = identifiers(doc)
     doc["priority_score"], doc["priority_reasons"] = priority(doc)
+    return doc
+
+
+def with_provenance(
+    doc: dict[str, Any],
+    *,
+    absorbed: list[str],
+    source: tuple[str, int, int],
+    timestamp_ms: int,
+    received_at: str,
+    worker: str,
+) -> dict[str, Any]:
+    """Add where a document came from: the ids it absorbed, its inbound record, who processed it."""
+    topic, partition, offset = source
+    doc["absorbed_message_ids"] = absorbed
+    doc["kafka"] = {
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "timestamp": timestamp_ms,
+    }
+    doc["processing"] = {"received_at": received_at, "worker": worker}
     return doc

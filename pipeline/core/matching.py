@@ -258,3 +258,50 @@ def object_links(message_id: str, source_ncb: str, seen: Iterable[tuple[str, str
     return [Link(STRONG, f"{old}/", f"{message_id}/", 1.0, f"same {label}", [f"same {label} {value}"],
                  (ncb, source_ncb), key)
             for old, ncb in seen if old != message_id]  # fmt: skip
+
+
+# Persons kept per key: a key shared by more is not evidence of anything (a hotline number).
+MAX_PER_KEY = 200
+
+
+def match_person(
+    entry: list[dict[str, Any]], person: dict[str, Any], key: str, *, strong: bool
+) -> tuple[list[Link], list[dict[str, Any]]]:
+    """Link a person to those seen under ``key``; the key's entry with the person remembered.
+
+    ``entry`` holds ``PersonRef.to_dict()`` forms (plus ``created_at``). A pair sharing
+    several name keys is scored once, under the smallest key both carry.
+    """
+    new = PersonRef.from_dict(person)
+    seen = [PersonRef.from_dict(x) for x in entry if x.get("person_id")]
+    seen = [s for s in seen if s.ref != new.ref]
+    if strong:
+        links = strong_links(new, seen, key)
+    else:
+        mine = set(blocking_keys(new))
+        by_ref = {s.ref: s for s in seen}
+        links = [
+            link
+            for link in fuzzy_links(new, seen)
+            if min(mine & set(blocking_keys(by_ref[link.a]))) == key
+        ]
+    known = any(
+        x.get("person_id") and f"{x['message_id']}/{x['person_id']}" == new.ref for x in entry
+    )
+    kept = entry if known else [*entry, person]
+    return links, kept[-MAX_PER_KEY:]
+
+
+def match_object(
+    entry: list[dict[str, Any]], obj: dict[str, Any], key: str
+) -> tuple[list[Link], list[dict[str, Any]]]:
+    """Link a message carrying the object identifier ``key`` to the others that carry it."""
+    links = object_links(
+        obj["message_id"],
+        obj["source_ncb"],
+        [(x["message_id"], x["source_ncb"]) for x in entry],
+        key,
+    )
+    known = any(x["message_id"] == obj["message_id"] for x in entry)
+    kept = entry if known else [*entry, obj]
+    return links, kept[-MAX_PER_KEY:]

@@ -143,8 +143,14 @@ class Networks:
         self._move_members(keep_root, merged, gone_root, moved)
         self.store[f"p:{gone_root}"] = keep_root
         self.store[f"n:{keep_root}"] = merged
-        return NetworkChange(keep["network_id"], merged_now, sorted(renamed), True, keep_root,
-                             [gone_root] if merged_now else [])  # fmt: skip
+        return NetworkChange(
+            keep["network_id"],
+            merged_now,
+            sorted(renamed),
+            True,
+            keep_root,
+            [gone_root] if merged_now else [],
+        )
 
 
 def _size(record: dict[str, Any]) -> int:
@@ -176,3 +182,32 @@ def withdraw_links(
                 touched.add(partner)
     message_links[gone] = WITHDRAWN  # later links to it are ignored
     return removed, touched
+
+
+def record_link(
+    nets: Networks,
+    message_links: MutableMapping[str, Any],
+    link: dict[str, Any],
+    created: dict[str, str],
+) -> NetworkChange | None:
+    """Join the networks of a link's two messages and keep the link on both.
+
+    None when either message was withdrawn: no link, no notice. Recording a link twice
+    changes nothing (a replay after a crash).
+    """
+    ma, mb = link["message_ids"]
+    if WITHDRAWN in (message_links.get(ma), message_links.get(mb)):
+        return None
+    change = nets.add_link(ma, created[ma], mb, created[mb])
+    for mid in (ma, mb):
+        kept = [x for x in message_links.get(mid) or [] if x["link_id"] != link["link_id"]]
+        message_links[mid] = [*kept, link]
+    return change
+
+
+def document_fields(
+    message_id: str, network_id: str, links: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What the message document says of its network and links."""
+    linked = sorted({m for x in links for m in x["message_ids"]} - {message_id})
+    return {"network_id": network_id, "links": links, "linked_message_ids": linked}

@@ -31,8 +31,17 @@ BASELINE_WINDOWS = 8
 Z_THRESHOLD = 3.5
 MIN_ALERT_COUNT = 5
 
-MEASURES = ("messages", "persons", "victims", "minors", "dead", "missing", "fraudulent_documents",
-            "networks_new", "networks_merged")  # fmt: skip
+MEASURES = (
+    "messages",
+    "persons",
+    "victims",
+    "minors",
+    "dead",
+    "missing",
+    "fraudulent_documents",
+    "networks_new",
+    "networks_merged",
+)
 
 
 def incident_date(doc: Mapping[str, Any]) -> dt.date:
@@ -154,3 +163,117 @@ def expired(window: str, newest: str, granularity: str, retention_days: int) -> 
     """Whether a window is older than the retention, counted back from the series' newest."""
     end = window_end(dt.date.fromisoformat(window), granularity)
     return (dt.date.fromisoformat(newest) - end).days > retention_days
+
+
+def cell_record(
+    series: str, window: str, measures: dict[str, int], now: dt.datetime
+) -> dict[str, Any]:
+    """An Avro ``SynthesisRecord`` datum (and search document) of one cell."""
+    granularity, _, dim = series.partition("|")
+    dimension, _, value = dim.partition(":")
+    start = dt.date.fromisoformat(window)
+    return {
+        "record_id": cell_id(series, window),
+        "kind": "CELL",
+        "granularity": granularity,
+        "series": series,
+        "dimension": dimension,
+        "value": value,
+        "window_start": window,
+        "window_end": window_end(start, granularity).isoformat(),
+        "measures": measures,
+        "z": None,
+        "median": None,
+        "mad": None,
+        "baseline": [],
+        "reason": None,
+        "created_at": now,
+    }
+
+
+def alert_record(cell: dict[str, Any], t: Trend) -> dict[str, Any]:
+    """The alert on a weekly cell, with the numbers behind it."""
+    reason = (
+        f"{t.count} messages in the week of {cell['window_start']} on {cell['dimension']} "
+        f"{cell['value']}; previous {len(t.baseline)} weeks {t.baseline} "
+        f"(median {t.median:g}, MAD {t.mad:g}): robust z = {t.z:.1f}"
+    )
+    record_id = alert_id(cell["series"], cell["window_start"])
+    return {
+        **cell,
+        "record_id": record_id,
+        "kind": "ALERT",
+        "z": t.z,
+        "median": t.median,
+        "mad": t.mad,
+        "baseline": t.baseline,
+        "reason": reason,
+    }
+
+
+@dataclass
+class SeriesUpdate:
+    """What new totals did to one series: records to write, ids to delete, its new state."""
+
+    state: dict[str, Any]
+    records: list[dict[str, Any]]  # cells with messages, and alerts raised or updated
+    deleted: list[
+        str
+    ]  # record ids that leave the index (emptied or expired cells, retracted alerts)
+    expired: list[str]  # windows past the retention: their members are dropped
+    raised: int = 0
+    retracted: int = 0
+
+
+def update_series(
+    series: str,
+    state: Mapping[str, Any] | None,
+    cells: Mapping[str, dict[str, int]],
+    retention_days: int,
+    now: dt.datetime,
+) -> SeriesUpdate:
+    """Apply the new totals of some windows of ``series`` (``cells``: window -> totals).
+
+    Windows past the retention expire; a window whose contributions were all withdrawn
+    leaves the index; on weekly series an alert is raised (or re-written with the window's
+    current numbers) when the trend says so, and retracted when withdrawals take it back.
+    """
+    state = state or {"windows": {}, "first": None, "alerted": []}
+    counts: dict[str, int] = dict(state["windows"])
+    current = dict(cells)
+    for window, measures in current.items():
+        if measures["messages"]:
+            counts[window] = measures["messages"]
+        else:
+            counts.pop(window, None)
+    granularity = series.partition("|")[0]
+    newest = max(counts, default=None)
+    gone = [w for w in counts if newest and expired(w, newest, granularity, retention_days)]
+    deleted = []
+    for window in gone:
+        counts.pop(window)
+        current.pop(window, None)
+        deleted.append(cell_id(series, window))
+    first = min([w for w in (state["first"], *counts) if w], default=None)
+    alerted = list(state["alerted"])
+    update = SeriesUpdate({}, [], deleted, gone)
+    for window, measures in sorted(current.items()):
+        record = cell_record(series, window, measures, now)
+        if measures["messages"]:
+            update.records.append(record)
+        else:  # every contribution withdrawn
+            deleted.append(record["record_id"])
+        if granularity != WEEK or first is None:
+            continue
+        t = trend(counts, window, first)
+        if t.alert:  # raised, or updated with the window's current numbers
+            if window not in alerted:
+                alerted.append(window)
+                update.raised += 1
+            update.records.append(alert_record(record, t))
+        elif window in alerted:  # withdrawals took the window back under the bar
+            alerted.remove(window)
+            deleted.append(alert_id(series, window))
+            update.retracted += 1
+    update.state = {"windows": counts, "first": first, "alerted": alerted}
+    return update

@@ -15,7 +15,8 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from pipeline.codec import HST_MESSAGE, AvroCodec
+from pipeline.codec import AvroCodec
+from pipeline.codec.factory import make_codec
 from pipeline.core.validation import Limits, MessageValidator, ValidationError, size_error
 from pipeline.settings import Settings
 
@@ -51,17 +52,6 @@ class DeliveryStats:
     sent: int = 0
     delivered: int = 0
     failures: list[DeliveryFailure] = field(default_factory=list)
-
-
-def make_codec(settings: Settings, subject: str = HST_MESSAGE) -> AvroCodec:
-    """The codec for a subject: Confluent framing when a registry is configured."""
-    registry_conf = settings.schema_registry_config()
-    registry = None
-    if registry_conf is not None:
-        from confluent_kafka.schema_registry import SchemaRegistryClient
-
-        registry = SchemaRegistryClient.new_client(registry_conf)
-    return AvroCodec(subject, registry=registry, registry_subject=f"{settings.topic_inbound}-value")
 
 
 class Publisher:

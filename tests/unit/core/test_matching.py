@@ -23,8 +23,14 @@ from pipeline.generate import GeneratorConfig, generate
 from pipeline.generate.evaluate import enriched_documents, evaluate
 
 
-def ref(msg: str, name: str, birth: tuple[int | None, int | None, int | None] = (1990, 5, 17),
-        nat: tuple[str, ...] = ("SYR",), ids: tuple[str, ...] = (), ncb: str = "ITA") -> PersonRef:  # fmt: skip
+def ref(
+    msg: str,
+    name: str,
+    birth: tuple[int | None, int | None, int | None] = (1990, 5, 17),
+    nat: tuple[str, ...] = ("SYR",),
+    ids: tuple[str, ...] = (),
+    ncb: str = "ITA",
+) -> PersonRef:
     return PersonRef(
         msg, "P1", ncb, "SMUGGLER", name.casefold(), tuple(tokens(name)), birth, nat, ids
     )
@@ -54,8 +60,9 @@ def test_birth_date_conflict_vetoes_identical_names() -> None:
 
 
 def test_homonyms_sharing_only_a_birth_year_are_not_linked() -> None:
-    score, _ = fuzzy_score(ref("m1", "Aminata Camara", (1989, None, None)),
-                           ref("m2", "Aminata Camara", (1989, 12, 12)))  # fmt: skip
+    score, _ = fuzzy_score(
+        ref("m1", "Aminata Camara", (1989, None, None)), ref("m2", "Aminata Camara", (1989, 12, 12))
+    )
     assert score < FUZZY_THRESHOLD
 
 
@@ -109,3 +116,32 @@ def test_fuzzy_person_links_favour_precision(evaluation) -> None:  # type: ignor
     assert f.true_positives > 100
     assert f.precision >= 0.98
     assert f.recall >= 0.30  # of the true pairs that share no identifier at all
+
+
+def test_match_person_remembers_each_person_once_and_keeps_at_most_max_per_key() -> None:
+    from pipeline.core.matching import MAX_PER_KEY, match_person
+
+    def person(i: int) -> dict[str, object]:
+        return {
+            "message_id": f"m{i}",
+            "person_id": "P1",
+            "source_ncb": "ITA",
+            "role": None,
+            "name": "ana lopez",
+            "tokens": ["ana", "lopez"],
+            "birth": [1990, 1, 2],
+            "nationalities": [],
+            "identifiers": ["phone:+1"],
+            "created_at": "2025-01-01",
+        }
+
+    entry: list[dict[str, object]] = []
+    links, entry = match_person(entry, person(0), "phone:+1", strong=True)
+    assert links == [] and len(entry) == 1
+    links, entry = match_person(entry, person(1), "phone:+1", strong=True)
+    assert [set(x.messages) for x in links] == [{"m0", "m1"}]
+    _, same = match_person(entry, person(1), "phone:+1", strong=True)
+    assert same == entry  # a replay remembers nothing new
+    for i in range(2, MAX_PER_KEY + 10):
+        _, entry = match_person(entry, person(i), "phone:+1", strong=True)
+    assert len(entry) == MAX_PER_KEY and entry[-1]["message_id"] == f"m{MAX_PER_KEY + 9}"

@@ -74,10 +74,15 @@ def test_a_large_network_grows_by_rewriting_one_chunk_of_members() -> None:
 def test_records_written_before_chunking_are_read_and_converted() -> None:
     # A changelog from an earlier version: the record holds the member list itself.
     store: dict[str, Any] = {
-        "p:m1": "m1", "p:m2": "m1",
-        "n:m1": {"network_id": network_id_of("m1"), "founder": [CREATED["m1"], "m1"],
-                 "members": ["m1", "m2"], "merged_ids": []},
-    }  # fmt: skip
+        "p:m1": "m1",
+        "p:m2": "m1",
+        "n:m1": {
+            "network_id": network_id_of("m1"),
+            "founder": [CREATED["m1"], "m1"],
+            "members": ["m1", "m2"],
+            "merged_ids": [],
+        },
+    }
     nets = Networks(store)
     assert nets.members("m2") == ["m1", "m2"]
     link(nets, "m3", "m4")
@@ -92,8 +97,13 @@ def test_unlinked_message_has_no_network() -> None:
     assert Networks({}).network_of("m3") is None
 
 
-pairs = st.lists(st.tuples(st.sampled_from(sorted(CREATED)), st.sampled_from(sorted(CREATED)))
-                 .filter(lambda p: p[0] != p[1]), min_size=1, max_size=30)  # fmt: skip
+pairs = st.lists(
+    st.tuples(st.sampled_from(sorted(CREATED)), st.sampled_from(sorted(CREATED))).filter(
+        lambda p: p[0] != p[1]
+    ),
+    min_size=1,
+    max_size=30,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -146,3 +156,28 @@ def test_withdrawing_a_message_without_links_marks_it() -> None:
     table: dict[str, object] = {}
     assert withdraw_links(table, "m9") == ([], set())
     assert table == {"m9": WITHDRAWN}
+
+
+def test_record_link_keeps_the_link_on_both_messages_once_and_ignores_withdrawn_ones() -> None:
+    from pipeline.core.networks import WITHDRAWN, Networks, document_fields, record_link
+
+    store: dict[str, object] = {}
+    links: dict[str, object] = {}
+    link = {"link_id": "L1", "message_ids": ["a", "b"]}
+    created = {"a": "2025-01-01", "b": "2025-01-02"}
+    first = record_link(Networks(store), links, link, created)
+    again = record_link(Networks(store), links, link, created)
+    assert first is not None and again is not None and again.network_id == first.network_id
+    assert links["a"] == links["b"] == [link]
+    assert document_fields("a", first.network_id, [link])["linked_message_ids"] == ["b"]
+    links["c"] = WITHDRAWN
+    assert (
+        record_link(
+            Networks(store),
+            links,
+            {"link_id": "L2", "message_ids": ["a", "c"]},
+            {"a": "2025-01-01", "c": "2025-01-03"},
+        )
+        is None
+    )
+    assert links["a"] == [link]

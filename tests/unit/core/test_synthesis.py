@@ -54,14 +54,28 @@ def test_a_day_lies_in_exactly_one_week_starting_on_monday(day: dt.date) -> None
 def test_a_message_counts_once_per_granularity_and_dimension() -> None:
     cells = contributions(DOC)
     assert {c.window for c in cells} == {"2026-03-19", "2026-03-16"}  # the UTC day; its Monday
-    assert sorted(series_of(DOC)) == sorted([
-        "all:all", "route:SYR>TUR>GRC", "region:Southern Europe", "incident_type:TRAFFICKING",
-        "exploitation:FORCED_LABOUR",
-    ])  # fmt: skip
+    assert sorted(series_of(DOC)) == sorted(
+        [
+            "all:all",
+            "route:SYR>TUR>GRC",
+            "region:Southern Europe",
+            "incident_type:TRAFFICKING",
+            "exploitation:FORCED_LABOUR",
+        ]
+    )
     assert len(cells) == 2 * 5
     m = measures_of(DOC)
-    assert m == {"messages": 1, "persons": 3, "victims": 2, "minors": 1, "dead": 0, "missing": 1,
-                 "fraudulent_documents": 1, "role:VICTIM": 2, "role:TRAFFICKER": 1}  # fmt: skip
+    assert m == {
+        "messages": 1,
+        "persons": 3,
+        "victims": 2,
+        "minors": 1,
+        "dead": 0,
+        "missing": 1,
+        "fraudulent_documents": 1,
+        "role:VICTIM": 2,
+        "role:TRAFFICKER": 1,
+    }
 
 
 def test_totals_add_up_and_keep_every_measure() -> None:
@@ -99,3 +113,40 @@ def test_an_alert_needs_a_count_above_every_robust_bound(counts: list[int]) -> N
 def test_windows_expire_counted_back_from_the_newest() -> None:
     assert expired("2024-01-01", "2026-03-02", WEEK, 730)
     assert not expired("2025-01-06", "2026-03-02", WEEK, 730)
+
+
+def test_update_series_raises_an_alert_with_its_baseline_and_retracts_it_when_the_week_falls_back() -> (
+    None
+):
+    import datetime as dt
+
+    from pipeline.core.synthesis import alert_id, update_series
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    series = "week|route:NGA>ITA"
+    weeks = [(dt.date(2025, 1, 6) + dt.timedelta(weeks=i)).isoformat() for i in range(10)]
+    state = {"windows": {w: 1 for w in weeks[:9]}, "first": weeks[0], "alerted": []}
+    spike = update_series(series, state, {weeks[9]: {"messages": 12}}, 365, now)
+    [alert] = [r for r in spike.records if r["kind"] == "ALERT"]
+    assert alert["baseline"] == [1] * 8 and "12 messages" in alert["reason"]
+    assert spike.raised == 1 and spike.state["alerted"] == [weeks[9]]
+    back = update_series(series, spike.state, {weeks[9]: {"messages": 1}}, 365, now)
+    assert alert_id(series, weeks[9]) in back.deleted and back.retracted == 1
+    assert back.state["alerted"] == []
+
+
+def test_update_series_expires_windows_past_the_retention_and_deletes_emptied_cells() -> None:
+    import datetime as dt
+
+    from pipeline.core.synthesis import cell_id, update_series
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    series = "day|all"
+    state = {"windows": {"2025-01-01": 3, "2025-06-01": 2}, "first": "2025-01-01", "alerted": []}
+    update = update_series(
+        series, state, {"2025-06-02": {"messages": 1}, "2025-06-01": {"messages": 0}}, 30, now
+    )
+    assert update.expired == ["2025-01-01"]
+    assert set(update.deleted) == {cell_id(series, "2025-01-01"), cell_id(series, "2025-06-01")}
+    assert update.state["windows"] == {"2025-06-02": 1}
+    assert [r["window_start"] for r in update.records] == ["2025-06-02"]

@@ -1,0 +1,88 @@
+"""Stages 4 and 5: fan out by identifier, then match under one key.
+
+4. ``fanout`` on the enriched topic (the documents are searchable by then): asks for the
+   message's own notices, and sends one ``PersonSeen`` per strong identifier and per name
+   blocking key, one ``ObjectSeen`` per object identifier, keyed by that key, so everything
+   ever seen under a key lives in one partition.
+5. ``match`` (table ``match_keys``: key -> persons or messages seen under it): links the
+   newcomer to those already there (``core.matching.match_person``/``match_object``) and
+   sends each link to the links topic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from pipeline.core.matching import (
+    blocking_keys,
+    match_object,
+    match_person,
+    object_identifiers,
+    person_refs,
+)
+from pipeline.settings import Settings
+from pipeline.stream import metrics
+from pipeline.stream.outputs import Outputs
+from pipeline.stream.records import LinkFound, NotifyMessage, ObjectSeen, PersonSeen, read_match
+
+
+def seen_under_keys(doc: dict[str, Any]) -> list[PersonSeen | ObjectSeen]:
+    """One record per key a document's persons and objects carry."""
+    created = doc["created_at"]
+    out: list[PersonSeen | ObjectSeen] = []
+    for person in person_refs(doc):
+        body = {**person.to_dict(), "created_at": created}
+        out += [PersonSeen(key, True, body) for key in person.identifiers]
+        out += [PersonSeen(key, False, body) for key in blocking_keys(person)]
+    out += [
+        ObjectSeen(key, doc["message_id"], doc["source_ncb"], created)
+        for key in object_identifiers(doc)
+    ]
+    return out
+
+
+class Fanout:
+    """Stage 4: notices of the message itself, one match request per key."""
+
+    def __init__(self, settings: Settings, outputs: Outputs) -> None:
+        self.settings = settings
+        self.out = outputs
+
+    async def __call__(self, event: Any) -> None:
+        """Fan one indexed document out (a tombstone: its withdrawal is handled apart)."""
+        if event.message.value is None:
+            return
+        doc = orjson.loads(event.message.value)
+        await self.out.send(self.settings.topic_notify, doc["message_id"], NotifyMessage(doc))
+        for seen in seen_under_keys(doc):
+            await self.out.send(self.settings.topic_match, seen.key, seen)
+        metrics.EVENTS.labels("fanout", "fanned_out").inc()
+
+
+class Match:
+    """Stage 5: link a newcomer to everything seen under its key; remember it."""
+
+    def __init__(self, settings: Settings, outputs: Outputs, keys: Any) -> None:
+        self.settings = settings
+        self.out = outputs
+        self.keys = keys  # table: key -> persons or messages seen under it
+
+    async def __call__(self, event: Any) -> None:
+        """Match one ``PersonSeen`` or ``ObjectSeen``."""
+        seen = read_match(event.message.value)
+        entry: list[dict[str, Any]] = list(self.keys.get(seen.key) or [])
+        if isinstance(seen, PersonSeen):
+            new = seen.person
+            links, kept = match_person(entry, new, seen.key, strong=seen.strong)
+        else:
+            new = seen.entry()
+            links, kept = match_object(entry, new, seen.key)
+        self.keys[seen.key] = kept
+        created = {x["message_id"]: x["created_at"] for x in (*entry, new)}
+        for link in links:
+            ma, mb = link.messages
+            found = LinkFound(link.to_dict(), {ma: created[ma], mb: created[mb]})
+            await self.out.send(self.settings.topic_links, "links", found)
+            metrics.EVENTS.labels("match", link.kind).inc()

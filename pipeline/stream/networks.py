@@ -1,0 +1,143 @@
+"""Stage 6: networks (``network`` on the one-partition links topic).
+
+Tables ``networks`` (union-find of linked messages, ``core.networks``) and ``message_links``
+(each message's links). In batches: one bulk request and one document lookup per batch,
+not two per link. Each batch joins the networks of its links, indexes the links into
+``hst-links``, writes ``network_id`` and the links onto the documents concerned, asks for
+hit notices to the owners of both messages, and tells the synthesis which networks were
+founded or absorbed. A withdrawn message takes its links with it (networks are not split).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline.core.networks import WITHDRAWN, Networks, document_fields, record_link, withdraw_links
+from pipeline.search.bulk import BulkAction
+from pipeline.settings import Settings
+from pipeline.stream import metrics
+from pipeline.stream.outputs import Outputs, utc_now
+from pipeline.stream.records import LinkFound, NetworkChanged, NotifyLink, read_links
+from pipeline.stream.sink import SearchSink
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchEffects:
+    """What one batch of links changed."""
+
+    links: list[dict[str, Any]] = field(default_factory=list)  # new links, to index and notify
+    touched: set[str] = field(default_factory=set)  # messages whose links or network changed
+    removed: list[str] = field(default_factory=list)  # link ids to delete from hst-links
+    founded: dict[str, str] = field(default_factory=dict)  # founder message -> network
+    absorbed: dict[str, str] = field(default_factory=dict)  # absorbed founder -> its network
+    merged: int = 0
+
+
+class Network:
+    """Stage 6: networks, link documents, document updates, hit notices."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        outputs: Outputs,
+        sink: SearchSink,
+        networks: Any,
+        message_links: Any,
+    ) -> None:
+        self.settings = settings
+        self.out = outputs
+        self.sink = sink
+        self.networks = networks  # table: union-find of messages
+        self.message_links = message_links  # table: message_id -> its links (or WITHDRAWN)
+
+    def apply(self, stream: Any, events: list[Any]) -> BatchEffects:
+        """Record a batch of links and withdrawals in the tables (the caller clears the event)."""
+        nets = Networks(self.networks)
+        done = BatchEffects()
+        for event in events:
+            stream._set_current_event(event)  # tables write to the current event's partition
+            item = read_links(event.message.value)
+            if not isinstance(item, LinkFound):  # withdrawn
+                gone_links, partners = withdraw_links(self.message_links, item.message_id)
+                done.removed += gone_links
+                done.touched |= partners
+                done.links = [x for x in done.links if item.message_id not in x["message_ids"]]
+                continue
+            change = record_link(nets, self.message_links, item.link, item.created)
+            if change is None:
+                continue
+            done.merged += bool(change.merged_ids)
+            if change.changed:
+                done.founded[change.founder] = change.network_id
+                done.absorbed.update(zip(change.absorbed_founders, change.merged_ids, strict=True))
+            done.touched |= {*item.link["message_ids"], *change.renamed}
+            done.links.append(item.link)
+        return done  # the last event stays current: finding a root may compress its path
+
+    async def __call__(self, stream: Any, events: list[Any]) -> None:
+        """Apply a batch; write links and documents; ask for notices; tell the synthesis."""
+        s = self.settings
+        done = self.apply(stream, events)
+        nets = Networks(self.networks)
+        network_of: dict[str, str] = {}
+        actions = []
+        for mid in sorted(done.touched):
+            record = nets.network_of(mid)
+            if record is None:
+                continue
+            network_of[mid] = record["network_id"]
+            mine = self.message_links.get(mid) or []
+            if mine != WITHDRAWN:
+                fields = document_fields(mid, record["network_id"], mine)
+                actions.append(BulkAction("update", s.index_alias, mid, fields))
+        stream._set_current_event(None)
+        now = utc_now().isoformat()
+        for link in done.links:
+            doc = {**link, "network_id": network_of.get(link["message_ids"][0]), "created_at": now}
+            actions.append(BulkAction("index", s.links_alias, link["link_id"], doc))
+        actions += [BulkAction("delete", s.links_alias, link_id) for link_id in done.removed]
+        for failure in await self.sink.write(actions):
+            if failure.status != 404:  # 404: the message was withdrawn meanwhile
+                log.error(
+                    "network: %s %s failed: %s",
+                    failure.action.op,
+                    failure.action.doc_id,
+                    failure.reason,
+                )
+        await self._notify(done.links, network_of)
+        if s.synthesis_enabled:
+            changes = {
+                **{f: ("founded", n) for f, n in done.founded.items()},
+                **{f: ("absorbed", n) for f, n in done.absorbed.items()},
+            }
+            for founder, (what, network_id) in changes.items():
+                await self.out.send(
+                    s.topic_facts, founder, NetworkChanged(founder, what, network_id)
+                )
+        metrics.EVENTS.labels("network", "linked").inc(len(done.links))
+        metrics.EVENTS.labels("network", "merged").inc(done.merged)
+
+    async def _notify(self, links: list[dict[str, Any]], network_of: dict[str, str]) -> None:
+        """Ask for a hit notice to the owner of each end of each link between two NCBs."""
+        # A link within one NCB notifies nobody (no notice goes back to the source).
+        foreign = [x for x in links if x["ncbs"][0] != x["ncbs"][1]]
+        wanted = sorted({m for x in foreign for m in x["message_ids"]})
+        docs = await self.sink.get(self.settings.index_alias, wanted) if wanted else {}
+        for link in foreign:
+            ma, mb = link["message_ids"]
+            ncbs = dict(zip((ma, mb), link["ncbs"], strict=True))
+            for this, other in ((ma, mb), (mb, ma)):
+                if this not in docs:
+                    continue
+                # The notice describes ``this`` alone: its other links are not the owner's
+                # business (and would make every request carry them).
+                source = {
+                    k: v for k, v in docs[this].items() if k not in ("links", "linked_message_ids")
+                }
+                source["network_id"] = network_of.get(this)
+                request = NotifyLink(source, ncbs[other], other, link)
+                await self.out.send(self.settings.topic_notify, this, request)

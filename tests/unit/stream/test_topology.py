@@ -22,3 +22,18 @@ def test_the_apps_tables_and_topics_are_the_ones_created_up_front(tmp_path: Path
         for topic in agent.channel.topics:
             assert topic in created, (agent.name, topic)
             assert agent.channel.partitions in (None, created[topic]), (agent.name, topic)
+
+
+def test_each_agent_reads_exactly_the_topics_the_topology_gives_it(tmp_path: Path) -> None:
+    from pipeline.topology import topology
+
+    settings = Settings(data_dir=tmp_path, partitions=4, ncbs="FRA,ITA")
+    plan = topology(settings)
+    app = Pipeline(settings).app
+    read = {
+        agent.name.rsplit(".", 1)[-1]: set(agent.channel.topics) for agent in app.agents.values()
+    }
+    declared = {t.reader for t in plan.topics if t.reader}
+    assert set(read) == declared
+    for agent, topics in read.items():
+        assert topics == {t.name for t in plan.read_by(agent)}, agent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import statistics
@@ -16,6 +17,7 @@ from confluent_kafka import Consumer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli.bench_profile import attribute, profiled, stage_code
 from pipeline.core.coerce import to_json
 from pipeline.core.dedupe import live_messages
 from pipeline.core.enrich import content_hash, enrich
@@ -57,8 +59,12 @@ def changelog_bytes(log_dir: Path | None, app_id: str) -> int:
     """Bytes the broker holds for the worker's table changelogs (0 when not on this host)."""
     if log_dir is None:
         return 0
-    return sum(f.stat().st_size for d in log_dir.glob(f"{app_id}-*-changelog-*")
-               for f in d.iterdir() if f.suffix == ".log")  # fmt: skip
+    return sum(
+        f.stat().st_size
+        for d in log_dir.glob(f"{app_id}-*-changelog-*")
+        for f in d.iterdir()
+        if f.suffix == ".log"
+    )
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,13 @@ def bulk_ceiling(
         cpu_before = cpu_seconds(pid)
         started = time.perf_counter()
         for i in range(0, len(docs), batch):
-            body = b"".join(orjson.dumps({"index": {"_index": alias, "_id": d["message_id"]}}) + b"\n"
-                            + orjson.dumps(d) + b"\n" for d in docs[i : i + batch])  # fmt: skip
+            body = b"".join(
+                orjson.dumps({"index": {"_index": alias, "_id": d["message_id"]}})
+                + b"\n"
+                + orjson.dumps(d)
+                + b"\n"
+                for d in docs[i : i + batch]
+            )
             resp = es.bulk(operations=body)  # type: ignore[arg-type]
             assert not resp["errors"]
         es.indices.refresh(index=alias)
@@ -106,13 +117,21 @@ def bulk_ceiling(
 def bench_settings(stack: Settings, **features: bool) -> Settings:
     """Private topics, indices and consumer group of one benchmark worker."""
     uid = uuid.uuid4().hex[:6]
-    cfg = stack.model_copy(update={
-        "topic_inbound": f"bench.{uid}.inbound", "topic_dlq": f"bench.{uid}.dlq",
-        "topic_enriched": f"bench.{uid}.enriched", "topic_diffusion": f"bench.{uid}.diffusion",
-        "topic_acks": f"bench.{uid}.acks", "topic_synthesis": f"bench.{uid}.synthesis",
-        "index_alias": f"hst-bench-{uid}", "links_alias": f"hst-links-bench-{uid}",
-        "synthesis_alias": f"hst-synthesis-bench-{uid}", "app_id": f"hst-bench-{uid}", **features,
-    })  # fmt: skip
+    cfg = stack.model_copy(
+        update={
+            "topic_inbound": f"bench.{uid}.inbound",
+            "topic_dlq": f"bench.{uid}.dlq",
+            "topic_enriched": f"bench.{uid}.enriched",
+            "topic_diffusion": f"bench.{uid}.diffusion",
+            "topic_acks": f"bench.{uid}.acks",
+            "topic_synthesis": f"bench.{uid}.synthesis",
+            "index_alias": f"hst-bench-{uid}",
+            "links_alias": f"hst-links-bench-{uid}",
+            "synthesis_alias": f"hst-synthesis-bench-{uid}",
+            "app_id": f"hst-bench-{uid}",
+            **features,
+        }
+    )
     ensure_topics(cfg)
     ensure_search(sync_client(cfg), cfg)
     return cfg
@@ -173,8 +192,16 @@ def run_e2e(
         time.sleep(8)  # the worker joins the group
         # 1. Latency at a fixed offered load, on a quiet system (before the saturating run).
         rate = latency_rate
-        extra = generate(GeneratorConfig(count=int(rate * 20), seed=78, resend_share=0,
-                                         content_duplicate_share=0, update_share=0, withdraw_share=0))  # fmt: skip
+        extra = generate(
+            GeneratorConfig(
+                count=int(rate * 20),
+                seed=78,
+                resend_share=0,
+                content_duplicate_share=0,
+                update_share=0,
+                withdraw_share=0,
+            )
+        )
         extra_records = [
             validator.validate(m, now=dt.datetime.now(tz=dt.UTC)) for m in extra.messages
         ]
@@ -200,9 +227,12 @@ def run_e2e(
         worker_pid = worker_record.pid if worker_record else None
         pids = {"engine": engine_pid, "worker": worker_pid, "broker": broker_pid}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        aliases = (cfg.index_alias, cfg.links_alias)
+        aliases = (cfg.index_alias, cfg.links_alias, cfg.synthesis_alias)
         writes_before = {alias: index_writes(cfg, alias) for alias in aliases}
         state_before = changelog_bytes(broker_log_dir, cfg.app_id)
+        profile = Path(cfg.data_dir) / f"profile-{cfg.app_id}.txt"
+        sampling = contextlib.ExitStack()
+        profiling = sampling.enter_context(profiled(worker_pid, profile))
         elapsed = sustained(cfg, records, len(live), base=_count(cfg))
         cpu_ms = {
             name: 1000 * (cpu_seconds(pid) - cpu_before[name]) / len(records)
@@ -217,6 +247,7 @@ def run_e2e(
         drain_started = time.perf_counter()
         wait_drained(cfg, cfg.app_id, consumed_topics(cfg), quiet_checks=2, timeout=3600)
         all_done = elapsed + time.perf_counter() - drain_started
+        sampling.close()
         cpu_all_ms = {
             name: 1000 * (cpu_seconds(pid) - cpu_before[name]) / len(records)
             for name, pid in pids.items()
@@ -275,8 +306,8 @@ def run_e2e(
         ),
     )
     table.add_row(
-        "engine writes per message: messages index / links index",
-        f"{writes[cfg.index_alias] / len(records):.2f} / {writes[cfg.links_alias] / len(records):.2f}",
+        "engine writes per message: messages / links / synthesis indices",
+        " / ".join(f"{writes[alias] / len(records):.2f}" for alias in aliases),
     )
     if broker_log_dir is not None:
         table.add_row("table changelogs per message", f"{state / len(records) / 1024:.1f} KB")
@@ -291,6 +322,8 @@ def run_e2e(
             "worker: time in bulk / wall time (both phases)",
             f"{bulk.bulk_seconds:,.1f}s / {elapsed + len(extra_records) / rate:,.1f}s",
         )
+    if profiling and profile.exists():
+        _print_profile(console, profile, cpu_all_ms["worker"])
     if latencies:
         q = statistics.quantiles(latencies, n=100)
         table.add_row(
@@ -301,10 +334,31 @@ def run_e2e(
     console.print(table)
 
 
+def _print_profile(console: Console, profile: Path, worker_ms: float) -> None:
+    """The worker's CPU per message, by stage, from the sampling profile."""
+    samples = attribute(profile.read_text(), stage_code())
+    total = sum(samples.values()) or 1
+    table = Table(
+        "stage (with what it calls)",
+        "share of samples",
+        "CPU ms per message",
+        title=f"worker CPU by stage (py-spy, {total:,} samples, every stage until drained)",
+    )
+    for stage, n in samples.most_common():
+        table.add_row(stage, f"{n / total:.0%}", f"{worker_ms * n / total:.1f}")
+    console.print(table)
+
+
 def _latencies(cfg: Settings, wanted: set[str], timeout: float = 300) -> list[float]:
     """acked_at - Kafka produce timestamp, for the wanted ids, from the enriched topic."""
-    consumer = Consumer({**cfg.kafka_client_config(), "group.id": f"bench-{uuid.uuid4().hex[:6]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})  # fmt: skip
+    consumer = Consumer(
+        {
+            **cfg.kafka_client_config(),
+            "group.id": f"bench-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([cfg.topic_enriched])
     out: dict[str, float] = {}
     deadline = time.monotonic() + timeout

@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import os
 import statistics
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -230,7 +231,8 @@ def run_e2e(
         aliases = (cfg.index_alias, cfg.links_alias, cfg.synthesis_alias)
         writes_before = {alias: index_writes(cfg, alias) for alias in aliases}
         state_before = changelog_bytes(broker_log_dir, cfg.app_id)
-        profile = Path(cfg.data_dir) / f"profile-{cfg.app_id}.txt"
+        # Kept after the run (collapsed stacks: flamegraph.pl or speedscope read them).
+        profile = Path(tempfile.gettempdir()) / f"{cfg.app_id}-worker-profile.txt"
         sampling = contextlib.ExitStack()
         profiling = sampling.enter_context(profiled(worker_pid, profile))
         elapsed = sustained(cfg, records, len(live), base=_count(cfg))

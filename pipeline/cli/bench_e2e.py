@@ -345,6 +345,7 @@ def _print_profile(console: Console, profile: Path, worker_ms: float) -> None:
         "share of samples",
         "CPU ms per message",
         title=f"worker CPU by stage (py-spy, {total:,} samples, every stage until drained)",
+        caption=f"profile (collapsed stacks): {profile}",
     )
     for stage, n in samples.most_common():
         table.add_row(stage, f"{n / total:.0%}", f"{worker_ms * n / total:.1f}")

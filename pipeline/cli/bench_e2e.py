@@ -23,7 +23,8 @@ from pipeline.core.coerce import to_json
 from pipeline.core.dedupe import live_messages
 from pipeline.core.enrich import content_hash, enrich
 from pipeline.generate import GeneratorConfig, generate
-from pipeline.kafka.admin import consumed_topics, ensure_topics, wait_drained
+from pipeline.kafka.admin import consumed_topics, ensure_topics, pipeline_topics, wait_drained
+from pipeline.kafka.logread import end_offsets
 from pipeline.kafka.publisher import Publisher
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_index, ensure_search
@@ -32,6 +33,7 @@ from pipeline.stack.process import read_pidfile, stop_process
 from pipeline.stack.servers import free_port
 from pipeline.stack.workers import start_worker
 from pipeline.stream.metrics import scrape_worker
+from pipeline.topology import topology
 
 
 def _count(cfg: Settings) -> int:
@@ -54,6 +56,18 @@ def index_writes(cfg: Settings, alias: str) -> int:
     """Index and update operations the engine has applied to the indices behind ``alias``."""
     stats = sync_client(cfg).indices.stats(index=alias, metric="indexing")
     return int(stats["_all"]["primaries"]["indexing"]["index_total"])
+
+
+def records_by_kind(cfg: Settings) -> dict[str, int]:
+    """Records ever written to the deployment's topics, by kind of topic (internal, changelog...)."""
+    specs = {spec.name: spec for spec in pipeline_topics(cfg)}
+    kinds = {t.name: str(t.kind) for t in topology(cfg).topics}
+    ends = end_offsets(cfg, list(specs), missing_ok=True)
+    out: dict[str, int] = {}
+    for (topic, _), end in ends.items():
+        kind = kinds.get(topic, "changelog")
+        out[kind] = out.get(kind, 0) + end
+    return out
 
 
 def changelog_bytes(log_dir: Path | None, app_id: str) -> int:
@@ -231,6 +245,7 @@ def run_e2e(
         aliases = (cfg.index_alias, cfg.links_alias, cfg.synthesis_alias)
         writes_before = {alias: index_writes(cfg, alias) for alias in aliases}
         state_before = changelog_bytes(broker_log_dir, cfg.app_id)
+        records_before = records_by_kind(cfg)
         # Kept after the run (collapsed stacks: flamegraph.pl or speedscope read them).
         profile = Path(tempfile.gettempdir()) / f"{cfg.app_id}-worker-profile.txt"
         sampling = contextlib.ExitStack()
@@ -256,6 +271,8 @@ def run_e2e(
         }
         writes = {alias: index_writes(cfg, alias) - writes_before[alias] for alias in aliases}
         state = changelog_bytes(broker_log_dir, cfg.app_id) - state_before
+        records_after = records_by_kind(cfg)
+        written = {k: records_after[k] - records_before.get(k, 0) for k in records_after}
     finally:
         stop_process(worker.pidfile, timeout=30)
 
@@ -310,6 +327,10 @@ def run_e2e(
     table.add_row(
         "engine writes per message: messages / links / synthesis indices",
         " / ".join(f"{writes[alias] / len(records):.2f}" for alias in aliases),
+    )
+    table.add_row(
+        "Kafka records written per message: " + " / ".join(sorted(written)),
+        " / ".join(f"{written[k] / len(records):.1f}" for k in sorted(written)),
     )
     if broker_log_dir is not None:
         table.add_row("table changelogs per message", f"{state / len(records) / 1024:.1f} KB")

@@ -1,7 +1,7 @@
 """Where a worker's CPU goes, stage by stage: a py-spy sampling profile taken in the benchmark.
 
-py-spy samples the worker's stacks from outside (``--nonblocking``: the worker is never
-paused). A sample counts for the stage whose code is on its stack (the stage classes of
+py-spy samples the worker's stacks from outside (the worker is paused while its stack is
+read). A sample counts for the stage whose code is on its stack (the stage classes of
 ``pipeline.stream``, with everything they call: encoding, table writes, sends); the rest is
 Faust's and the Kafka client's own work (fetching, dispatching, committing, producing).
 """
@@ -91,8 +91,12 @@ def _owner(frames: list[re.Match[str]], code: list[tuple[str, str, int, int]]) -
 
 
 @contextlib.contextmanager
-def profiled(pid: int | None, output: Path, rate: int = 50) -> Iterator[bool]:
-    """Sample ``pid`` while the block runs; yields whether a profile is being taken."""
+def profiled(pid: int | None, output: Path, rate: int = 100) -> Iterator[bool]:
+    """Sample ``pid`` while the block runs; yields whether a profile is being taken.
+
+    Each sample pauses the worker for a moment (without, py-spy reads torn stacks that
+    name no stage): the benchmark's throughput is measured with the profile on.
+    """
     exe = str(Path(sys.executable).parent / "py-spy")  # the venv's (extra dev)
     exe = exe if Path(exe).exists() else shutil.which("py-spy") or exe
     if pid is None or not Path(exe).exists():
@@ -110,7 +114,6 @@ def profiled(pid: int | None, output: Path, rate: int = 50) -> Iterator[bool]:
             str(output),
             "--rate",
             str(rate),
-            "--nonblocking",
             "--full-filenames",
         ],
         stdout=subprocess.DEVNULL,

@@ -173,10 +173,10 @@ class Pipeline:
             "validate": Validate(s, codec, validator, out),
             "dedupe": Dedupe(s, out, tables["content"]),
             "fanout": Fanout(s, out),
-            "match": Match(s, out, tables["match_keys"]),
             "notify": Notify(s, out, tables["diffused"]),
         }
         per_batch: dict[str, Any] = {
+            "match": Match(s, out, tables["match_keys"]),
             "network": Network(s, out, sink, tables["networks"], tables["message_links"]),
         }
         if s.synthesis_enabled:
@@ -193,8 +193,13 @@ class Pipeline:
         agent("index", partial(self.index.agent, index_first=self.index_first))
         for name, stage in per_event.items():
             agent(name, partial(runner.per_event, stage=name, handler=stage))
+        # The synthesis may lag a few seconds: its busy cells (the week of "all", the main
+        # routes) are then written once per batch, not once per message.
+        sizes = {"aggregate": (2000, 2.0)}
         for name, stage in per_batch.items():
-            agent(name, partial(runner.per_batch, stage=name, handler=stage))
+            size, within = sizes.get(name, (500, 0.5))
+            run = partial(runner.per_batch, stage=name, handler=stage, size=size, within=within)
+            agent(name, run)
         self._register_views()
         faustfix.install()  # no commit past an unprocessed record (faust #606 and more)
         read = {t for a in app.agents.values() for t in a.channel.topics}

@@ -62,27 +62,43 @@ class Fanout:
 
 
 class Match:
-    """Stage 5: link a newcomer to everything seen under its key; remember it."""
+    """Stage 5: link each newcomer to everything seen under its key; remember it.
+
+    In batches: each key's entry is read once and written once per batch (an entry holds up
+    to ``MAX_PER_KEY`` persons, and every write of it goes to the changelog).
+    """
 
     def __init__(self, settings: Settings, outputs: Outputs, keys: Any) -> None:
         self.settings = settings
         self.out = outputs
         self.keys = keys  # table: key -> persons or messages seen under it
 
-    async def __call__(self, event: Any) -> None:
-        """Match one ``PersonSeen`` or ``ObjectSeen``."""
-        seen = read_match(event.message.value)
-        entry: list[dict[str, Any]] = list(self.keys.get(seen.key) or [])
-        if isinstance(seen, PersonSeen):
-            new = seen.person
-            links, kept = match_person(entry, new, seen.key, strong=seen.strong)
-        else:
-            new = seen.entry()
-            links, kept = match_object(entry, new, seen.key)
-        self.keys[seen.key] = kept
-        created = {x["message_id"]: x["created_at"] for x in (*entry, new)}
-        for link in links:
-            ma, mb = link.messages
-            found = LinkFound(link.to_dict(), {ma: created[ma], mb: created[mb]})
-            await self.out.send(self.settings.topic_links, "links", found)
-            metrics.EVENTS.labels("match", link.kind).inc()
+    async def __call__(self, stream: Any, events: list[Any]) -> None:
+        """Match a batch of ``PersonSeen`` and ``ObjectSeen``, in order."""
+        entries: dict[str, list[dict[str, Any]]] = {}
+        event_of: dict[str, Any] = {}  # key -> the event whose partition holds it
+        found: list[LinkFound] = []
+        for event in events:
+            seen = read_match(event.message.value)
+            if seen.key not in entries:
+                stream._set_current_event(event)
+                entries[seen.key] = list(self.keys.get(seen.key) or [])
+            entry = entries[seen.key]
+            if isinstance(seen, PersonSeen):
+                new = seen.person
+                links, entries[seen.key] = match_person(entry, new, seen.key, strong=seen.strong)
+            else:
+                new = seen.entry()
+                links, entries[seen.key] = match_object(entry, new, seen.key)
+            event_of[seen.key] = event
+            created = {x["message_id"]: x["created_at"] for x in (*entry, new)}
+            for link in links:
+                ma, mb = link.messages
+                found.append(LinkFound(link.to_dict(), {ma: created[ma], mb: created[mb]}))
+                metrics.EVENTS.labels("match", link.kind).inc()
+        for key, entry in entries.items():
+            stream._set_current_event(event_of[key])  # tables write to the event's partition
+            self.keys[key] = entry
+        stream._set_current_event(None)
+        for record in found:
+            await self.out.send(self.settings.topic_links, "links", record)

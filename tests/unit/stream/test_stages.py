@@ -200,8 +200,9 @@ async def test_fanout_and_match_link_two_reports_of_one_person() -> None:
         key.decode() == r.key
         for (key, _), r in zip(h.sent(h.settings.topic_match), requests, strict=True)
     )
-    for _, value in h.sent(h.settings.topic_match):
-        await match(event(h.settings.topic_match, value))
+    await match(
+        Stream(), [event(h.settings.topic_match, v) for _, v in h.sent(h.settings.topic_match)]
+    )
     links = [read_links(v) for _, v in h.sent(h.settings.topic_links)]
     strong = [x for x in links if isinstance(x, LinkFound) and x.link["kind"] == STRONG]
     assert strong, "the shared phone number links the two reports"
@@ -212,7 +213,9 @@ async def test_fanout_and_match_link_two_reports_of_one_person() -> None:
     # The same request matched again finds the same links (idempotent re-processing).
     last_strong = max(i for i, r in enumerate(requests) if isinstance(r, PersonSeen) and r.strong)
     before = len(h.sent(h.settings.topic_links))
-    await match(event(h.settings.topic_match, h.sent(h.settings.topic_match)[last_strong][1]))
+    await match(
+        Stream(), [event(h.settings.topic_match, h.sent(h.settings.topic_match)[last_strong][1])]
+    )
     again = [read_links(v) for _, v in h.sent(h.settings.topic_links)[before:]]
     assert again and all(x in links for x in again)
 
@@ -228,8 +231,8 @@ async def test_network_joins_both_messages_writes_their_documents_and_asks_for_h
     fanout = Fanout(h.settings, h.outputs)
     for doc in (doc_a, doc_b):
         await fanout(event("e", orjson.dumps(doc)))
-    for _, value in h.sent(h.settings.topic_match):
-        await match(event("m", value))
+    for _, value in h.sent(h.settings.topic_match):  # one by one: as in batches
+        await match(Stream(), [event("m", value)])
     stage = Network(h.settings, h.outputs, sink, {}, {})
     await stage(Stream(), [event("links", v) for _, v in h.sent(h.settings.topic_links)])
     docs = sink.docs[h.settings.index_alias]

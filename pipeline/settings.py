@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     acks_enabled: bool = Field(
         True, description="Publish acknowledgements to the sending gateways (hst.acks)."
     )
+    synthesis_granularities: str = Field(
+        "week",
+        pattern=r"^(day|week)(,(day|week))?$",
+        description="Windows the stream aggregates, comma-separated: week (trend alerts need "
+        "it) and/or day. Daily counts of any selection come from the message index itself "
+        "(a date histogram in Kibana); day cells cost the stream as much again.",
+    )
     synthesis_enabled: bool = Field(
         True, description="Run the synthesis agents (aggregates and trend alerts)."
     )

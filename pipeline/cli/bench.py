@@ -91,9 +91,9 @@ def bench(
         3000, help="Generated messages for cross-matching precision/recall (0 to skip)."
     ),
     latency_rate: float = typer.Option(
-        20.0,
-        help="Offered load (msgs/s) of the end-to-end latency run; keep it below what one worker "
-        "sustains (30-35 msgs/s with every stage on 2 cores), or the latency is queueing.",
+        100.0,
+        help="Offered load (msgs/s) of the end-to-end latency run (publish -> searchable, every "
+        "stage on; the derived stages catch up after it, before the backlog run).",
     ),
     runs: int = typer.Option(5, help="Runs per measurement (the median is reported)."),
     broker: str = typer.Option(

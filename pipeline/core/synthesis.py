@@ -102,13 +102,15 @@ class Contribution:
     measures: dict[str, int]
 
 
-def contributions(doc: Mapping[str, Any]) -> list[Contribution]:
+def contributions(
+    doc: Mapping[str, Any], granularities: Iterable[str] = GRANULARITIES
+) -> list[Contribution]:
     """Every cell a message counts in, with what it adds."""
     day = incident_date(doc)
     measures = measures_of(doc)
     return [
         Contribution(f"{g}|{s}", window_start(day, g).isoformat(), measures)
-        for g in GRANULARITIES
+        for g in granularities
         for s in series_of(doc)
     ]
 

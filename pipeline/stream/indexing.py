@@ -197,4 +197,8 @@ class Index:
                 doc["processing"]["acked_at"] = acked_at
                 await self.out.send_bytes(s.topic_enriched, action.doc_id, orjson.dumps(doc))
                 if s.synthesis_enabled:
-                    await self.out.send(s.topic_facts, action.doc_id, FactsAdded.of(doc))
+                    await self.out.send(
+                        s.topic_facts,
+                        action.doc_id,
+                        FactsAdded.of(doc, s.synthesis_granularities.split(",")),
+                    )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pipeline.core.synthesis import contributions
+from pipeline.core.synthesis import GRANULARITIES, contributions
 from pipeline.stream.records.base import RecordError, load
 
 
@@ -20,9 +21,9 @@ class FactsAdded:
     measures: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> FactsAdded:
+    def of(cls, doc: dict[str, Any], granularities: Iterable[str] = GRANULARITIES) -> FactsAdded:
         """The facts of an enriched document (``core.synthesis.contributions``)."""
-        found = contributions(doc)
+        found = contributions(doc, granularities)
         return cls(
             doc["message_id"],
             tuple((c.series, c.window) for c in found),

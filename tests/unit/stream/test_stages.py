@@ -150,7 +150,7 @@ async def test_index_writes_the_enriched_document_then_its_log_and_its_facts(tmp
     [(key, logged)] = h.sent(h.settings.topic_enriched)
     assert key.decode() == r.message_id and orjson.loads(logged or b"") == doc
     [(_, facts)] = h.sent(h.settings.topic_facts)
-    assert read_facts(facts) == FactsAdded.of(doc)
+    assert read_facts(facts) == FactsAdded.of(doc, ["week"])  # the default windows
     assert len(facts or b"") < len(logged or b"") / 4  # the synthesis gets its facts, not a copy
 
 
@@ -303,7 +303,7 @@ async def test_facts_send_each_cell_its_contribution_and_take_it_back_on_withdra
     doc = enrich(h.records(1)[0])
     table: dict[str, Any] = {}
     stage = Facts(h.settings, h.outputs, table)
-    await stage(event("f", encode(FactsAdded.of(doc))))
+    await stage(event("f", encode(FactsAdded.of(doc))))  # day and week cells
     added = [read_cells(v) for _, v in h.sent(h.settings.topic_cells)]
     cells = {c for change in added for c in change.cells}
     assert cells == set(FactsAdded.of(doc).cells)

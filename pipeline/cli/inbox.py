@@ -70,7 +70,10 @@ def network(
     docs = es.search(index=cfg.index_alias, query={"term": {"network_id": network_id}}, size=1000)[
         "hits"
     ]["hits"]
-    links = es.search(index=cfg.links_alias, query={"term": {"network_id": network_id}}, size=1000)[
+    # By its messages, not by the network_id a link got when it was found: a later merge
+    # renames the messages' network, not the links'.
+    ids = [d["_id"] for d in docs]
+    links = es.search(index=cfg.links_alias, query={"terms": {"message_ids": ids}}, size=10000)[
         "hits"
     ]["hits"]
     if not docs:

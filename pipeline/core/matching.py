@@ -39,9 +39,15 @@ FUZZY_THRESHOLD = 0.92
 # message and link messages, not persons.
 PERSON_KINDS = ("doc", "phone", "email", "account")
 
-_KIND_LABEL = {"doc": "travel document", "phone": "phone", "email": "e-mail",
-               "account": "online account", "imo": "vessel IMO", "mmsi": "vessel MMSI",
-               "plate": "vehicle plate"}  # fmt: skip
+_KIND_LABEL = {
+    "doc": "travel document",
+    "phone": "phone",
+    "email": "e-mail",
+    "account": "online account",
+    "imo": "vessel IMO",
+    "mmsi": "vessel MMSI",
+    "plate": "vehicle plate",
+}
 
 
 @dataclass(frozen=True)
@@ -65,18 +71,33 @@ class PersonRef:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON form (tables, topics)."""
-        return {"message_id": self.message_id, "person_id": self.person_id,
-                "source_ncb": self.source_ncb, "role": self.role, "name": self.name,
-                "tokens": list(self.tokens), "birth": list(self.birth),
-                "nationalities": list(self.nationalities), "identifiers": list(self.identifiers)}  # fmt: skip
+        return {
+            "message_id": self.message_id,
+            "person_id": self.person_id,
+            "source_ncb": self.source_ncb,
+            "role": self.role,
+            "name": self.name,
+            "tokens": list(self.tokens),
+            "birth": list(self.birth),
+            "nationalities": list(self.nationalities),
+            "identifiers": list(self.identifiers),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PersonRef:
         """Inverse of ``to_dict``."""
         b = d.get("birth") or [None, None, None]
-        return cls(d["message_id"], d["person_id"], d["source_ncb"], d.get("role"), d["name"],
-                   tuple(d["tokens"]), (b[0], b[1], b[2]), tuple(d["nationalities"]),
-                   tuple(d["identifiers"]))  # fmt: skip
+        return cls(
+            d["message_id"],
+            d["person_id"],
+            d["source_ncb"],
+            d.get("role"),
+            d["name"],
+            tuple(d["tokens"]),
+            (b[0], b[1], b[2]),
+            tuple(d["nationalities"]),
+            tuple(d["identifiers"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -107,9 +128,18 @@ class Link:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON form, as indexed in ``hst-links``."""
         (ma, mb), (na, nb) = self.messages, self.ncbs
-        return {"link_id": self.link_id, "kind": self.kind, "score": round(self.score, 4),
-                "reason": self.reason, "evidence": self.evidence, "key": self.key,
-                "a": self.a, "b": self.b, "message_ids": [ma, mb], "ncbs": [na, nb]}  # fmt: skip
+        return {
+            "link_id": self.link_id,
+            "kind": self.kind,
+            "score": round(self.score, 4),
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "key": self.key,
+            "a": self.a,
+            "b": self.b,
+            "message_ids": [ma, mb],
+            "ncbs": [na, nb],
+        }
 
 
 def _birth(text: str | None) -> tuple[int | None, int | None, int | None]:
@@ -128,8 +158,10 @@ def person_identifiers(person: dict[str, Any]) -> list[str]:
     ]
     out += [f"phone:{ph['e164']}" for ph in person.get("phones") or [] if ph.get("e164")]
     out += [f"email:{e}" for e in person.get("emails") or []]
-    out += [f"account:{a['platform'].lower()}:{a['handle_normalised']}"
-            for a in person.get("online_accounts") or []]  # fmt: skip
+    out += [
+        f"account:{a['platform'].lower()}:{a['handle_normalised']}"
+        for a in person.get("online_accounts") or []
+    ]
     return sorted(set(out))
 
 
@@ -145,12 +177,19 @@ def person_refs(doc: dict[str, Any]) -> list[PersonRef]:
     out = []
     for p in doc.get("persons") or []:
         name = p.get("name_normalised") or ""
-        out.append(PersonRef(
-            message_id=doc["message_id"], person_id=p["person_id"], source_ncb=doc["source_ncb"],
-            role=p.get("role"), name=name, tokens=tuple(tokens(p.get("name_latin") or name)),
-            birth=_birth(p.get("birth_date")), nationalities=tuple(p.get("nationalities") or []),
-            identifiers=tuple(person_identifiers(p)),
-        ))  # fmt: skip
+        out.append(
+            PersonRef(
+                message_id=doc["message_id"],
+                person_id=p["person_id"],
+                source_ncb=doc["source_ncb"],
+                role=p.get("role"),
+                name=name,
+                tokens=tuple(tokens(p.get("name_latin") or name)),
+                birth=_birth(p.get("birth_date")),
+                nationalities=tuple(p.get("nationalities") or []),
+                identifiers=tuple(person_identifiers(p)),
+            )
+        )
     return out
 
 
@@ -197,8 +236,10 @@ def name_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     for perm in permutations(long_, len(short)):
         sims = [jellyfish.jaro_winkler_similarity(x, y) for x, y in zip(short, perm, strict=True)]
         # Equal phonetic skeletons count as a match of that token (Mohammed ~ Muhammad).
-        sims = [max(s, 0.95) if name_key(x) == name_key(y) and len(name_key(x)) >= 3 else s
-                for s, x, y in zip(sims, short, perm, strict=True)]  # fmt: skip
+        sims = [
+            max(s, 0.95) if name_key(x) == name_key(y) and len(name_key(x)) >= 3 else s
+            for s, x, y in zip(sims, short, perm, strict=True)
+        ]
         best = max(best, sum(sims) / len(sims))
     return best * (1.0 - 0.04 * (len(long_) - len(short)))
 
@@ -231,13 +272,24 @@ def strong_links(new: PersonRef, seen: Iterable[PersonRef], key: str) -> list[Li
     for old in seen:
         if old.message_id == new.message_id:
             continue
-        out.append(Link(STRONG, old.ref, new.ref, 1.0, f"same {label}", [f"same {label} {value}"],
-                        (old.source_ncb, new.source_ncb), key))  # fmt: skip
+        out.append(
+            Link(
+                STRONG,
+                old.ref,
+                new.ref,
+                1.0,
+                f"same {label}",
+                [f"same {label} {value}"],
+                (old.source_ncb, new.source_ncb),
+                key,
+            )
+        )
     return out
 
 
-def fuzzy_links(new: PersonRef, candidates: Iterable[PersonRef],
-                threshold: float = FUZZY_THRESHOLD) -> list[Link]:  # fmt: skip
+def fuzzy_links(
+    new: PersonRef, candidates: Iterable[PersonRef], threshold: float = FUZZY_THRESHOLD
+) -> list[Link]:
     """Links of ``new`` to candidates whose fuzzy score reaches ``threshold``."""
     out = []
     for old in candidates:
@@ -245,63 +297,129 @@ def fuzzy_links(new: PersonRef, candidates: Iterable[PersonRef],
             continue  # same message, or already linked strongly
         score, evidence = fuzzy_score(old, new)
         if score >= threshold:
-            out.append(Link(FUZZY, old.ref, new.ref, score, f"name + birth date ({score:.2f})",
-                            evidence, (old.source_ncb, new.source_ncb)))  # fmt: skip
+            out.append(
+                Link(
+                    FUZZY,
+                    old.ref,
+                    new.ref,
+                    score,
+                    f"name + birth date ({score:.2f})",
+                    evidence,
+                    (old.source_ncb, new.source_ncb),
+                )
+            )
     return out
 
 
-def object_links(message_id: str, source_ncb: str, seen: Iterable[tuple[str, str]],
-                 key: str) -> list[Link]:  # fmt: skip
+def object_links(
+    message_id: str, source_ncb: str, seen: Iterable[tuple[str, str]], key: str
+) -> list[Link]:
     """Message-to-message links through a shared vessel, vehicle or bank account."""
     kind, _, value = key.partition(":")
     label = "bank account" if key.startswith("account:bank:") else _KIND_LABEL.get(kind, kind)
-    return [Link(STRONG, f"{old}/", f"{message_id}/", 1.0, f"same {label}", [f"same {label} {value}"],
-                 (ncb, source_ncb), key)
-            for old, ncb in seen if old != message_id]  # fmt: skip
+    return [
+        Link(
+            STRONG,
+            f"{old}/",
+            f"{message_id}/",
+            1.0,
+            f"same {label}",
+            [f"same {label} {value}"],
+            (ncb, source_ncb),
+            key,
+        )
+        for old, ncb in seen
+        if old != message_id
+    ]
 
 
 # Persons kept per key: a key shared by more is not evidence of anything (a hotline number).
 MAX_PER_KEY = 200
 
 
-def match_person(
-    entry: list[dict[str, Any]], person: dict[str, Any], key: str, *, strong: bool
-) -> tuple[list[Link], list[dict[str, Any]]]:
-    """Link a person to those seen under ``key``; the key's entry with the person remembered.
+def person_entry(person: dict[str, Any]) -> list[Any]:
+    """What a key's entry keeps of a person (``PersonRef.to_dict()`` + ``created_at``).
 
-    ``entry`` holds ``PersonRef.to_dict()`` forms (plus ``created_at``). A pair sharing
-    several name keys is scored once, under the smallest key both carry.
+    A list: the entry is read and written at every match under its key.
+    """
+    return [
+        person["message_id"],
+        person["person_id"],
+        person["source_ncb"],
+        person.get("role"),
+        person["name"],
+        list(person["tokens"]),
+        list(person.get("birth") or [None] * 3),
+        list(person["nationalities"]),
+        list(person["identifiers"]),
+        person["created_at"],
+    ]
+
+
+def object_entry(obj: dict[str, Any]) -> list[Any]:
+    """What a key's entry keeps of a message carrying an object identifier."""
+    return [obj["message_id"], obj["source_ncb"], obj["created_at"]]
+
+
+def _person(x: Any) -> tuple[PersonRef, str] | None:
+    """The person of an entry item and its message's ``created_at`` (None: an object)."""
+    if isinstance(x, dict):  # an entry written before entries were lists
+        return (PersonRef.from_dict(x), x["created_at"]) if x.get("person_id") else None
+    if len(x) != 10:
+        return None
+    b = x[6]
+    ref = PersonRef(
+        x[0], x[1], x[2], x[3], x[4], tuple(x[5]), (b[0], b[1], b[2]), tuple(x[7]), tuple(x[8])
+    )
+    return ref, x[9]
+
+
+def _message(x: Any) -> tuple[str, str, str]:
+    """message_id, source NCB and ``created_at`` of any entry item."""
+    if isinstance(x, dict):
+        return x["message_id"], x["source_ncb"], x["created_at"]
+    return (x[0], x[2], x[9]) if len(x) == 10 else (x[0], x[1], x[2])
+
+
+@dataclass(frozen=True)
+class KeyMatch:
+    """What matching under one key found, and the key's entry to keep."""
+
+    links: list[Link]
+    entry: list[Any]
+    created: dict[str, str]  # message_id -> created_at, for the messages the links join
+
+
+def match_person(entry: list[Any], person: dict[str, Any], key: str, *, strong: bool) -> KeyMatch:
+    """Link a person to those seen under ``key`` (a strong identifier or a name blocking key).
+
+    A pair sharing several name keys is scored once, under the smallest key both carry.
     """
     new = PersonRef.from_dict(person)
-    seen = [PersonRef.from_dict(x) for x in entry if x.get("person_id")]
-    seen = [s for s in seen if s.ref != new.ref]
+    seen = [(ref, created) for ref, created in filter(None, map(_person, entry))]
+    created = {ref.message_id: at for ref, at in seen}
+    refs = [ref for ref, _ in seen if ref.ref != new.ref]
     if strong:
-        links = strong_links(new, seen, key)
+        links = strong_links(new, refs, key)
     else:
         mine = set(blocking_keys(new))
-        by_ref = {s.ref: s for s in seen}
+        by_ref = {r.ref: r for r in refs}
         links = [
             link
-            for link in fuzzy_links(new, seen)
+            for link in fuzzy_links(new, refs)
             if min(mine & set(blocking_keys(by_ref[link.a]))) == key
         ]
-    known = any(
-        x.get("person_id") and f"{x['message_id']}/{x['person_id']}" == new.ref for x in entry
-    )
-    kept = entry if known else [*entry, person]
-    return links, kept[-MAX_PER_KEY:]
+    created[new.message_id] = person["created_at"]
+    known = any(ref.ref == new.ref for ref, _ in seen)
+    kept = entry if known else [*entry, person_entry(person)]
+    return KeyMatch(links, kept[-MAX_PER_KEY:], created)
 
 
-def match_object(
-    entry: list[dict[str, Any]], obj: dict[str, Any], key: str
-) -> tuple[list[Link], list[dict[str, Any]]]:
+def match_object(entry: list[Any], obj: dict[str, Any], key: str) -> KeyMatch:
     """Link a message carrying the object identifier ``key`` to the others that carry it."""
-    links = object_links(
-        obj["message_id"],
-        obj["source_ncb"],
-        [(x["message_id"], x["source_ncb"]) for x in entry],
-        key,
-    )
-    known = any(x["message_id"] == obj["message_id"] for x in entry)
-    kept = entry if known else [*entry, obj]
-    return links, kept[-MAX_PER_KEY:]
+    others = [_message(x) for x in entry]
+    links = object_links(obj["message_id"], obj["source_ncb"], [(m, n) for m, n, _ in others], key)
+    created = {m: at for m, _, at in others} | {obj["message_id"]: obj["created_at"]}
+    known = any(m == obj["message_id"] for m, _, _ in others)
+    kept = entry if known else [*entry, object_entry(obj)]
+    return KeyMatch(links, kept[-MAX_PER_KEY:], created)

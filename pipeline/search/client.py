@@ -18,7 +18,7 @@ from typing import Any
 from elastic_transport import AiohttpHttpNode, HttpHeaders, Urllib3HttpNode
 from elastic_transport._models import DEFAULT, DefaultType
 from elastic_transport._node import NodeApiResponse
-from elasticsearch import AsyncElasticsearch, Elasticsearch
+from elasticsearch import AsyncElasticsearch, Elasticsearch, OrjsonSerializer
 
 from pipeline.settings import Settings
 
@@ -74,8 +74,14 @@ class OpenSearchAiohttpNode(AiohttpHttpNode):
 
 
 def _client_kwargs(settings: Settings) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"request_timeout": settings.search_timeout, "retry_on_timeout": True,
-                              "max_retries": 2}  # fmt: skip
+    # orjson both ways: the standard library's decoder of bulk answers and search hits was
+    # 2 % of the worker's CPU.
+    kwargs: dict[str, Any] = {
+        "request_timeout": settings.search_timeout,
+        "retry_on_timeout": True,
+        "max_retries": 2,
+        "serializer": OrjsonSerializer(),
+    }
     if settings.search_api_key:
         kwargs["api_key"] = settings.search_api_key.get_secret_value()
     elif settings.search_username and settings.search_password:

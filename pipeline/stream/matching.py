@@ -85,16 +85,15 @@ class Match:
                 entries[seen.key] = list(self.keys.get(seen.key) or [])
             entry = entries[seen.key]
             if isinstance(seen, PersonSeen):
-                new = seen.person
-                links, entries[seen.key] = match_person(entry, new, seen.key, strong=seen.strong)
+                found_here = match_person(entry, seen.person, seen.key, strong=seen.strong)
             else:
-                new = seen.entry()
-                links, entries[seen.key] = match_object(entry, new, seen.key)
+                found_here = match_object(entry, seen.entry(), seen.key)
+            entries[seen.key] = found_here.entry
             event_of[seen.key] = event
-            created = {x["message_id"]: x["created_at"] for x in (*entry, new)}
-            for link in links:
+            for link in found_here.links:
                 ma, mb = link.messages
-                found.append(LinkFound(link.to_dict(), {ma: created[ma], mb: created[mb]}))
+                created = {ma: found_here.created[ma], mb: found_here.created[mb]}
+                found.append(LinkFound(link.to_dict(), created))
                 metrics.EVENTS.labels("match", link.kind).inc()
         for key, entry in entries.items():
             stream._set_current_event(event_of[key])  # tables write to the event's partition

@@ -120,19 +120,13 @@ def test_linked_messages_share_one_network(run) -> None:  # type: ignore[no-unty
         if a is None or b is None:  # withdrawn or superseded since
             continue
         assert a.get("network_id") and a.get("network_id") == b.get("network_id")
-        assert x["link_id"] in {y["link_id"] for y in a["links"]}
         checked += 1
     assert checked > 40
-    # Documents carry their links: the linked ids are the other ends of their own links. (A
-    # member whose partners were all withdrawn or superseded keeps its network_id with no
-    # links, since networks are never split: "every member of the first network found has
-    # links" held or failed with the order the documents came back in.)
-    with_links = [d for d in docs.values() if d.get("links")]
-    assert len(with_links) > 40
-    for d in with_links:
-        ends = {m for x in d["links"] for m in x["message_ids"]} - {d["message_id"]}
-        assert set(d["linked_message_ids"]) == ends, d["message_id"]
-        assert d.get("network_id")
+    # A document says which network it is in, not which links it has: those live in hst-links
+    # (rewriting a document for each new link cost the engine more than indexing it).
+    assert not [d["message_id"] for d in docs.values() if "links" in d or "linked_message_ids" in d]
+    linked = {m for x in links for m in x["message_ids"]}
+    assert all(d.get("network_id") for mid, d in docs.items() if mid in linked)
 
 
 def test_no_notice_breaks_the_sources_restrictions(run) -> None:  # type: ignore[no-untyped-def]
@@ -283,6 +277,3 @@ def test_withdrawn_and_superseded_messages_leave_no_link_behind(run) -> None:  #
         assert set(x["message_ids"]) <= set(docs), (
             f"link {x['link_id']} names a message no longer indexed"
         )
-    for d in docs.values():
-        for x in d.get("links") or []:
-            assert set(x["message_ids"]) <= set(docs)

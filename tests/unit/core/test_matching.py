@@ -132,16 +132,41 @@ def test_match_person_remembers_each_person_once_and_keeps_at_most_max_per_key()
             "birth": [1990, 1, 2],
             "nationalities": [],
             "identifiers": ["phone:+1"],
-            "created_at": "2025-01-01",
+            "created_at": f"2025-01-{i % 28 + 1:02d}",
         }
 
-    entry: list[dict[str, object]] = []
-    links, entry = match_person(entry, person(0), "phone:+1", strong=True)
-    assert links == [] and len(entry) == 1
-    links, entry = match_person(entry, person(1), "phone:+1", strong=True)
-    assert [set(x.messages) for x in links] == [{"m0", "m1"}]
-    _, same = match_person(entry, person(1), "phone:+1", strong=True)
-    assert same == entry  # a replay remembers nothing new
+    first = match_person([], person(0), "phone:+1", strong=True)
+    assert first.links == [] and len(first.entry) == 1
+    second = match_person(first.entry, person(1), "phone:+1", strong=True)
+    assert [set(x.messages) for x in second.links] == [{"m0", "m1"}]
+    assert second.created == {"m0": "2025-01-01", "m1": "2025-01-02"}
+    assert match_person(second.entry, person(1), "phone:+1", strong=True).entry == second.entry
+    entry = second.entry
     for i in range(2, MAX_PER_KEY + 10):
-        _, entry = match_person(entry, person(i), "phone:+1", strong=True)
-    assert len(entry) == MAX_PER_KEY and entry[-1]["message_id"] == f"m{MAX_PER_KEY + 9}"
+        entry = match_person(entry, person(i), "phone:+1", strong=True).entry
+    assert len(entry) == MAX_PER_KEY and entry[-1][0] == f"m{MAX_PER_KEY + 9}"
+
+
+def test_an_entry_written_as_dicts_before_entries_were_lists_still_matches() -> None:
+    from pipeline.core.matching import match_object, match_person
+
+    old = {
+        "message_id": "m0",
+        "person_id": "P1",
+        "source_ncb": "FRA",
+        "role": None,
+        "name": "ana lopez",
+        "tokens": ["ana", "lopez"],
+        "birth": [1990, 1, 2],
+        "nationalities": [],
+        "identifiers": ["phone:+1"],
+        "created_at": "2025-01-01",
+    }
+    new = {**old, "message_id": "m1", "source_ncb": "ITA", "created_at": "2025-01-02"}
+    found = match_person([old], new, "phone:+1", strong=True)
+    assert [set(x.messages) for x in found.links] == [{"m0", "m1"}] and len(found.entry) == 2
+    obj = {"message_id": "m3", "source_ncb": "ITA", "created_at": "2025-01-03"}
+    seen = match_object(
+        [{"message_id": "m2", "source_ncb": "FRA", "created_at": "2025-01-01"}], obj, "vehicle:X"
+    )
+    assert [set(x.messages) for x in seen.links] == [{"m2", "m3"}]

@@ -203,11 +203,3 @@ def record_link(
         kept = [x for x in message_links.get(mid) or [] if x["link_id"] != link["link_id"]]
         message_links[mid] = [*kept, link]
     return change
-
-
-def document_fields(
-    message_id: str, network_id: str, links: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """What the message document says of its network and links."""
-    linked = sorted({m for x in links for m in x["message_ids"]} - {message_id})
-    return {"network_id": network_id, "links": links, "linked_message_ids": linked}

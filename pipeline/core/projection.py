@@ -76,13 +76,8 @@ class Projection:
         doc["processing"] = processing
         doc["absorbed_message_ids"] = list(state.get("absorbed") or [])
         network_id = self.network_id(message_id)
-        mine = self.message_links.get(message_id)
-        if network_id is not None and isinstance(mine, list):
+        if network_id is not None:  # its links are in hst-links
             doc["network_id"] = network_id
-            doc["links"] = mine
-            doc["linked_message_ids"] = sorted(
-                {m for link in mine for m in link["message_ids"]} - {message_id}
-            )
         return doc
 
     def links(self) -> list[dict[str, Any]]:

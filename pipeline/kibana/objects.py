@@ -139,7 +139,7 @@ def saved_objects() -> list[dict[str, Any]]:
         saved_search("hst-search-phone", "HST: by phone (E.164, edit the number)",
                      'persons:{ phones.e164 : "+218912345678" }', persons_cols, [["event_time", "desc"]]),
         saved_search("hst-search-network", "HST: messages in networks",
-                     "network_id : *", ["network_id", "source_ncb", "route.path", "linked_message_ids"],
+                     "network_id : *", ["network_id", "source_ncb", "route.path", "priority_score"],
                      [["network_id", "asc"], ["event_time", "desc"]]),
         saved_search("hst-search-priority", "HST: high priority (score 50 and more)",
                      "priority_score >= 50", ["priority_score", "priority_reasons", "source_ncb", "route.path"],

@@ -194,10 +194,8 @@ MAPPINGS: dict[str, Any] = {
                 "note": {"type": "text"},
             }
         },
-        # Cross-matching (written by the network stage).
+        # Cross-matching (written by the network stage; the links are in hst-links).
         "network_id": KW,
-        "linked_message_ids": KW,
-        "links": {"properties": LINK_PROPERTIES},
         "kafka": {
             "properties": {
                 "topic": KW,

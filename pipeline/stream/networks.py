@@ -3,7 +3,7 @@
 Tables ``networks`` (union-find of linked messages, ``core.networks``) and ``message_links``
 (each message's links). In batches: one bulk request and one document lookup per batch,
 not two per link. Each batch joins the networks of its links, indexes the links into
-``hst-links``, writes ``network_id`` and the links onto the documents concerned, asks for
+``hst-links``, writes ``network_id`` onto the documents whose network changed, asks for
 hit notices to the owners of both messages, and tells the synthesis which networks were
 founded or absorbed. A withdrawn message takes its links with it (networks are not split).
 """
@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.core.networks import WITHDRAWN, Networks, document_fields, record_link, withdraw_links
+from pipeline.core.networks import WITHDRAWN, Networks, record_link, withdraw_links
 from pipeline.search.bulk import BulkAction
 from pipeline.settings import Settings
 from pipeline.stream import metrics
@@ -30,7 +30,7 @@ class BatchEffects:
     """What one batch of links changed."""
 
     links: list[dict[str, Any]] = field(default_factory=list)  # new links, to index and notify
-    touched: set[str] = field(default_factory=set)  # messages whose links or network changed
+    renamed: set[str] = field(default_factory=set)  # messages whose network_id changed
     removed: list[str] = field(default_factory=list)  # link ids to delete from hst-links
     founded: dict[str, str] = field(default_factory=dict)  # founder message -> network
     absorbed: dict[str, str] = field(default_factory=dict)  # absorbed founder -> its network
@@ -62,9 +62,8 @@ class Network:
             stream._set_current_event(event)  # tables write to the current event's partition
             item = read_links(event.message.value)
             if not isinstance(item, LinkFound):  # withdrawn
-                gone_links, partners = withdraw_links(self.message_links, item.message_id)
+                gone_links, _ = withdraw_links(self.message_links, item.message_id)
                 done.removed += gone_links
-                done.touched |= partners
                 done.links = [x for x in done.links if item.message_id not in x["message_ids"]]
                 continue
             change = record_link(nets, self.message_links, item.link, item.created)
@@ -74,7 +73,7 @@ class Network:
             if change.changed:
                 done.founded[change.founder] = change.network_id
                 done.absorbed.update(zip(change.absorbed_founders, change.merged_ids, strict=True))
-            done.touched |= {*item.link["message_ids"], *change.renamed}
+            done.renamed |= set(change.renamed)
             done.links.append(item.link)
         return done  # the last event stays current: finding a root may compress its path
 
@@ -83,17 +82,20 @@ class Network:
         s = self.settings
         done = self.apply(stream, events)
         nets = Networks(self.networks)
+        # The network of every message named here. A document carries its network_id, written
+        # when it changes; its links live in hst-links (rewriting both documents for each new
+        # link cost the engine more than indexing them).
+        named = done.renamed | {m for x in done.links for m in x["message_ids"]}
         network_of: dict[str, str] = {}
-        actions = []
-        for mid in sorted(done.touched):
+        for mid in sorted(named):
             record = nets.network_of(mid)
-            if record is None:
-                continue
-            network_of[mid] = record["network_id"]
-            mine = self.message_links.get(mid) or []
-            if mine != WITHDRAWN:
-                fields = document_fields(mid, record["network_id"], mine)
-                actions.append(BulkAction("update", s.index_alias, mid, fields))
+            if record is not None:
+                network_of[mid] = record["network_id"]
+        actions = [
+            BulkAction("update", s.index_alias, mid, {"network_id": network_of[mid]})
+            for mid in sorted(done.renamed)
+            if mid in network_of and self.message_links.get(mid) != WITHDRAWN
+        ]
         stream._set_current_event(None)
         now = utc_now().isoformat()
         for link in done.links:
@@ -133,11 +135,6 @@ class Network:
             for this, other in ((ma, mb), (mb, ma)):
                 if this not in docs:
                     continue
-                # The notice describes ``this`` alone: its other links are not the owner's
-                # business (and would make every request carry them).
-                source = {
-                    k: v for k, v in docs[this].items() if k not in ("links", "linked_message_ids")
-                }
-                source["network_id"] = network_of.get(this)
+                source = {**docs[this], "network_id": network_of.get(this)}
                 request = NotifyLink(source, ncbs[other], other, link)
                 await self.out.send(self.settings.topic_notify, this, request)

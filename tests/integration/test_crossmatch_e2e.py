@@ -238,6 +238,13 @@ def _compare_one_and_two_workers(
     assert {n["notice_id"] for n in notices1} == {n["notice_id"] for n in notices2}
 
 
+def _entry_ref(item: Any) -> str:
+    """``message/person`` of a match_keys entry item (a list; a dict when written before)."""
+    if isinstance(item, dict):
+        return f"{item.get('message_id', '')[:8]}/{item.get('person_id', '')}"
+    return f"{item[0][:8]}/{item[1] if len(item) == 10 else ''}"
+
+
 def _where_lost(cfg: Settings, lost: list[dict[str, Any]]) -> str:
     """Which stage a lost link last reached: the diagnosis a failed comparison prints."""
     in_links = {
@@ -248,14 +255,13 @@ def _where_lost(cfg: Settings, lost: list[dict[str, Any]]) -> str:
     matched: dict[str, set[str]] = defaultdict(set)
     for m in read_to_end(cfg, cfg.topic_match):
         env = orjson.loads(m.value())
-        who = env.get("person") or env.get("object") or {}
+        who = env.get("person") or env.get("object") or {}  # PersonSeen or ObjectSeen
         matched[env["key"]].add(f"{who.get('message_id')}/{who.get('person_id', '')}"
                                 f"@p{m.partition()}o{m.offset()}")  # fmt: skip
     history: dict[str, list[str]] = defaultdict(list)  # key -> match_keys table values written
     for m in read_to_end(cfg, f"{cfg.app_id}-match_keys-changelog"):
         key = orjson.loads(m.key()) if m.key() else None
-        refs = [f"{x.get('message_id', '')[:8]}/{x.get('person_id', '')}"
-                for x in (orjson.loads(m.value()) if m.value() else [])]  # fmt: skip
+        refs = [_entry_ref(x) for x in (orjson.loads(m.value()) if m.value() else [])]
         history[key].append(f"p{m.partition()}o{m.offset()}:{refs}")
     letters = Counter((d["stage"], d["error_type"]) for d in read_dead_letters(cfg))
     lines = [

@@ -118,50 +118,41 @@ def test_fuzzy_person_links_favour_precision(evaluation) -> None:  # type: ignor
     assert f.recall >= 0.30  # of the true pairs that share no identifier at all
 
 
-def test_match_person_remembers_each_person_once_and_keeps_at_most_max_per_key() -> None:
-    from pipeline.core.matching import MAX_PER_KEY, match_person
-
-    def person(i: int) -> dict[str, object]:
-        return {
-            "message_id": f"m{i}",
-            "person_id": "P1",
-            "source_ncb": "ITA",
-            "role": None,
-            "name": "ana lopez",
-            "tokens": ["ana", "lopez"],
-            "birth": [1990, 1, 2],
-            "nationalities": [],
-            "identifiers": ["phone:+1"],
-            "created_at": f"2025-01-{i % 28 + 1:02d}",
-        }
-
-    first = match_person([], person(0), "phone:+1", strong=True)
-    assert first.links == [] and len(first.entry) == 1
-    second = match_person(first.entry, person(1), "phone:+1", strong=True)
-    assert [set(x.messages) for x in second.links] == [{"m0", "m1"}]
-    assert second.created == {"m0": "2025-01-01", "m1": "2025-01-02"}
-    assert match_person(second.entry, person(1), "phone:+1", strong=True).entry == second.entry
-    entry = second.entry
-    for i in range(2, MAX_PER_KEY + 10):
-        entry = match_person(entry, person(i), "phone:+1", strong=True).entry
-    assert len(entry) == MAX_PER_KEY and entry[-1][0] == f"m{MAX_PER_KEY + 9}"
-
-
-def test_an_entry_written_as_dicts_before_entries_were_lists_still_matches() -> None:
-    from pipeline.core.matching import match_object, match_person
-
-    old = {
-        "message_id": "m0",
+def _seen(i: int, ncb: str = "ITA") -> dict[str, object]:
+    """What a PersonSeen carries of one Ana Lopez reported in message ``m<i>``."""
+    return {
+        "message_id": f"m{i}",
         "person_id": "P1",
-        "source_ncb": "FRA",
+        "source_ncb": ncb,
         "role": None,
         "name": "ana lopez",
         "tokens": ["ana", "lopez"],
         "birth": [1990, 1, 2],
         "nationalities": [],
         "identifiers": ["phone:+1"],
-        "created_at": "2025-01-01",
+        "created_at": f"2025-01-{i % 28 + 1:02d}",
     }
+
+
+def test_match_person_remembers_each_person_once_and_keeps_at_most_max_per_key() -> None:
+    from pipeline.core.matching import MAX_PER_KEY, match_person
+
+    first = match_person([], _seen(0), "phone:+1", strong=True)
+    assert first.links == [] and len(first.entry) == 1
+    second = match_person(first.entry, _seen(1), "phone:+1", strong=True)
+    assert [set(x.messages) for x in second.links] == [{"m0", "m1"}]
+    assert second.created == {"m0": "2025-01-01", "m1": "2025-01-02"}
+    assert match_person(second.entry, _seen(1), "phone:+1", strong=True).entry == second.entry
+    entry = second.entry
+    for i in range(2, MAX_PER_KEY + 10):
+        entry = match_person(entry, _seen(i), "phone:+1", strong=True).entry
+    assert len(entry) == MAX_PER_KEY and entry[-1][0] == f"m{MAX_PER_KEY + 9}"
+
+
+def test_an_entry_written_as_dicts_before_entries_were_lists_still_matches() -> None:
+    from pipeline.core.matching import match_object, match_person
+
+    old = _seen(0, "FRA")
     new = {**old, "message_id": "m1", "source_ncb": "ITA", "created_at": "2025-01-02"}
     found = match_person([old], new, "phone:+1", strong=True)
     assert [set(x.messages) for x in found.links] == [{"m0", "m1"}] and len(found.entry) == 2

@@ -26,6 +26,7 @@ from pipeline.settings import Settings
 from pipeline.stream import metrics
 from pipeline.stream.outputs import Outputs
 from pipeline.stream.records import LinkFound, NotifyMessage, ObjectSeen, PersonSeen, read_match
+from pipeline.stream.runner import event_partitions
 
 
 def seen_under_keys(doc: dict[str, Any]) -> list[PersonSeen | ObjectSeen]:
@@ -75,29 +76,29 @@ class Match:
 
     async def __call__(self, stream: Any, events: list[Any]) -> None:
         """Match a batch of ``PersonSeen`` and ``ObjectSeen``, in order."""
-        entries: dict[str, list[dict[str, Any]]] = {}
+        entries: dict[str, list[Any]] = {}
         event_of: dict[str, Any] = {}  # key -> the event whose partition holds it
         found: list[LinkFound] = []
-        for event in events:
-            seen = read_match(event.message.value)
-            if seen.key not in entries:
-                stream._set_current_event(event)
-                entries[seen.key] = list(self.keys.get(seen.key) or [])
-            entry = entries[seen.key]
-            if isinstance(seen, PersonSeen):
-                found_here = match_person(entry, seen.person, seen.key, strong=seen.strong)
-            else:
-                found_here = match_object(entry, seen.entry(), seen.key)
-            entries[seen.key] = found_here.entry
-            event_of[seen.key] = event
-            for link in found_here.links:
-                ma, mb = link.messages
-                created = {ma: found_here.created[ma], mb: found_here.created[mb]}
-                found.append(LinkFound(link.to_dict(), created))
-                metrics.EVENTS.labels("match", link.kind).inc()
-        for key, entry in entries.items():
-            stream._set_current_event(event_of[key])  # tables write to the event's partition
-            self.keys[key] = entry
-        stream._set_current_event(None)
+        with event_partitions(stream):
+            for event in events:
+                seen = read_match(event.message.value)
+                if seen.key not in entries:
+                    stream._set_current_event(event)
+                    entries[seen.key] = list(self.keys.get(seen.key) or [])
+                entry = entries[seen.key]
+                if isinstance(seen, PersonSeen):
+                    here = match_person(entry, seen.person, seen.key, strong=seen.strong)
+                else:
+                    here = match_object(entry, seen.entry(), seen.key)
+                entries[seen.key] = here.entry
+                event_of[seen.key] = event
+                for link in here.links:
+                    ma, mb = link.messages
+                    created = {ma: here.created[ma], mb: here.created[mb]}
+                    found.append(LinkFound(link.to_dict(), created))
+                    metrics.EVENTS.labels("match", link.kind).inc()
+            for key, entry in entries.items():
+                stream._set_current_event(event_of[key])  # the partition of the key's events
+                self.keys[key] = entry
         for record in found:
             await self.out.send(self.settings.topic_links, "links", record)

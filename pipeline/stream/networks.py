@@ -20,6 +20,7 @@ from pipeline.settings import Settings
 from pipeline.stream import metrics
 from pipeline.stream.outputs import Outputs, utc_now
 from pipeline.stream.records import LinkFound, NetworkChanged, NotifyLink, read_links
+from pipeline.stream.runner import event_partitions
 from pipeline.stream.sink import SearchSink
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class Network:
         self.message_links = message_links  # table: message_id -> its links (or WITHDRAWN)
 
     def apply(self, stream: Any, events: list[Any]) -> BatchEffects:
-        """Record a batch of links and withdrawals in the tables (the caller clears the event)."""
+        """Record a batch of links and withdrawals in the tables (inside ``event_partitions``)."""
         nets = Networks(self.networks)
         done = BatchEffects()
         for event in events:
@@ -75,28 +76,33 @@ class Network:
                 done.absorbed.update(zip(change.absorbed_founders, change.merged_ids, strict=True))
             done.renamed |= set(change.renamed)
             done.links.append(item.link)
-        return done  # the last event stays current: finding a root may compress its path
+        return done
+
+    def _networks_of(self, done: BatchEffects) -> dict[str, str]:
+        """The network of every message the batch named."""
+        nets = Networks(self.networks)
+        named = done.renamed | {m for x in done.links for m in x["message_ids"]}
+        out: dict[str, str] = {}
+        for mid in sorted(named):
+            record = nets.network_of(mid)
+            if record is not None:
+                out[mid] = record["network_id"]
+        return out
 
     async def __call__(self, stream: Any, events: list[Any]) -> None:
         """Apply a batch; write links and documents; ask for notices; tell the synthesis."""
         s = self.settings
-        done = self.apply(stream, events)
-        nets = Networks(self.networks)
-        # The network of every message named here. A document carries its network_id, written
-        # when it changes; its links live in hst-links (rewriting both documents for each new
-        # link cost the engine more than indexing them).
-        named = done.renamed | {m for x in done.links for m in x["message_ids"]}
-        network_of: dict[str, str] = {}
-        for mid in sorted(named):
-            record = nets.network_of(mid)
-            if record is not None:
-                network_of[mid] = record["network_id"]
+        with event_partitions(stream):  # finding a root may compress its path: a write
+            done = self.apply(stream, events)
+            network_of = self._networks_of(done)
+        # A document carries its network_id, written when it changes; its links live in
+        # hst-links (rewriting both documents for each new link cost the engine more than
+        # indexing them).
         actions = [
             BulkAction("update", s.index_alias, mid, {"network_id": network_of[mid]})
             for mid in sorted(done.renamed)
             if mid in network_of and self.message_links.get(mid) != WITHDRAWN
         ]
-        stream._set_current_event(None)
         now = utc_now().isoformat()
         for link in done.links:
             doc = {**link, "network_id": network_of.get(link["message_ids"][0]), "created_at": now}

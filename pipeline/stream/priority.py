@@ -17,9 +17,11 @@ fills its stream buffer and Faust stops fetching for it by its own means. Nothin
 acknowledged before it is processed, so at-least-once holds. During a rebalance and at
 shutdown the gate stays open: Faust waits for the streams to be empty.
 
-Only the per-event stages wait (fanout, match, notify, facts): the batch stages behind them
-(network, aggregate) then have little to do. A wait inside Faust's ``take()`` crashed its
-buffer (``Take buffer found current_event is None``), so batch stages never wait.
+Every derived stage waits: the per-event ones (fanout, notify, facts) before each event,
+the batch ones (match, network, aggregate) before each batch, while ``take()`` holds its
+buffer. (Such a wait once crashed the buffer, ``Take buffer found current_event is None``:
+the batch stages left None current for the event the buffer was holding. They now give it
+back: ``runner.event_partitions``.)
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ indexing path has a backlog (``pipeline.stream.priority``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from pipeline.stream import faustfix
@@ -20,6 +21,21 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Any], Awaitable[None]]
 BatchHandler = Callable[[Any, list[Any]], Awaitable[None]]  # (stream, events)
+
+
+@contextlib.contextmanager
+def event_partitions(stream: Any) -> Iterator[None]:
+    """A batch stage's table writes, each in the partition of the event it sets current.
+
+    Put back the event Faust had made current when done: a ``take()`` buffer may be holding
+    it for the next batch (it crashed on finding None). No await inside: meanwhile Faust
+    could make another event current.
+    """
+    saved = stream.current_event
+    try:
+        yield
+    finally:
+        stream._set_current_event(saved)
 
 
 class StageRunner:
@@ -71,8 +87,10 @@ class StageRunner:
         async def on_poison(event: Any, exc: Exception) -> None:
             await self.internal_error(stage, event, exc)
 
+        gate = self.index_first
         async for events in stream.take_events(size, within=within):
-            # Never waits for index first: a wait inside take() breaks its buffer.
+            if gate is not None:  # the indexing path first (the buffer waits meanwhile)
+                await gate.wait()
             await run_batch(handle, events, stage=stage, on_poison=on_poison)
             for event in events:
                 faustfix.mark_done(event)

@@ -16,6 +16,7 @@ the latest record of a ``record_id`` is the current one.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -26,6 +27,7 @@ from pipeline.settings import Settings
 from pipeline.stream import metrics
 from pipeline.stream.outputs import Outputs, utc_now
 from pipeline.stream.records import CellChange, FactsAdded, FactsWithdrawn, read_cells, read_facts
+from pipeline.stream.runner import event_partitions
 from pipeline.stream.sink import SearchSink
 
 log = logging.getLogger(__name__)
@@ -105,12 +107,15 @@ class Aggregate:
         self.series = series  # table: series -> windows, first window, alerted windows
         self.codec = AvroCodec(SYNTHESIS)
 
-    async def __call__(self, stream: Any, events: list[Any]) -> None:
-        """Apply a batch of contributions; write the touched cells and alerts."""
+    def apply(
+        self, stream: Any, events: list[Any], now: dt.datetime
+    ) -> tuple[list[dict[str, Any]], list[BulkAction]]:
+        """New totals of the touched cells in the tables; the records and bulk actions they make.
+
+        Each cell's members are read and written once per batch: a busy cell (the week of
+        "all") holds hundreds of messages, and every write goes to the changelog.
+        """
         s = self.settings
-        now = utc_now()
-        # Each cell's members are read and written once per batch: a busy cell (the week of
-        # "all") holds hundreds of messages, and every write goes to the changelog.
         members_of: dict[str, dict[str, Any]] = {}
         event_of: dict[str, Any] = {}  # cell or series -> the event whose partition it lives in
         touched: dict[str, set[str]] = {}
@@ -142,16 +147,21 @@ class Aggregate:
                 self.members.pop(f"{series}|{window}", None)
             self.series[series] = update.state
             records += update.records
+            created = now.isoformat()
             actions += [
-                BulkAction(
-                    "index", s.synthesis_alias, r["record_id"], {**r, "created_at": now.isoformat()}
-                )
+                BulkAction("index", s.synthesis_alias, r["record_id"], {**r, "created_at": created})
                 for r in update.records
             ]
             actions += [BulkAction("delete", s.synthesis_alias, rid) for rid in update.deleted]
             metrics.EVENTS.labels("aggregate", "alert").inc(update.raised)
             metrics.EVENTS.labels("aggregate", "alert_retracted").inc(update.retracted)
-        stream._set_current_event(None)
+        return records, actions
+
+    async def __call__(self, stream: Any, events: list[Any]) -> None:
+        """Apply a batch of contributions; write the touched cells and alerts."""
+        now = utc_now()
+        with event_partitions(stream):
+            records, actions = self.apply(stream, events, now)
         for failure in await self.sink.write(actions):
             if failure.status != 404:  # a cell already gone
                 log.error(
@@ -161,7 +171,6 @@ class Aggregate:
                     failure.reason,
                 )
         for record in records:
-            await self.out.send_bytes(
-                s.topic_synthesis, record["series"], self.codec.encode(record)
-            )
+            value = self.codec.encode(record)
+            await self.out.send_bytes(self.settings.topic_synthesis, record["series"], value)
         metrics.EVENTS.labels("aggregate", "cells").inc(len(records))

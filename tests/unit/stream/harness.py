@@ -71,13 +71,13 @@ class Sink:
 
 
 class Stream:
-    """The one thing batch stages ask of a Faust stream: which event is current."""
+    """What batch stages ask of a Faust stream: which event is current."""
 
-    def __init__(self) -> None:
-        self.current: Any = None
+    def __init__(self, current: Any = None) -> None:
+        self.current_event = current
 
     def _set_current_event(self, event: Any) -> None:
-        self.current = event
+        self.current_event = event
 
 
 def event(

@@ -113,7 +113,7 @@ def topology(settings: Settings) -> Topology:
             s.topic_match,
             Kind.INTERNAL,
             "identifier or blocking key",
-            "PersonSeen | ObjectSeen",
+            "SeenUnderKeys (PersonSeen, ObjectSeen per key of the partition)",
             n,
             "match",
         ),

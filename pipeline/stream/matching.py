@@ -1,9 +1,10 @@
 """Stages 4 and 5: fan out by identifier, then match under one key.
 
 4. ``fanout`` on the enriched topic (the documents are searchable by then): asks for the
-   message's own notices, and sends one ``PersonSeen`` per strong identifier and per name
-   blocking key, one ``ObjectSeen`` per object identifier, keyed by that key, so everything
-   ever seen under a key lives in one partition.
+   message's own notices, and sees each person under each strong identifier and name
+   blocking key (``PersonSeen``), each object identifier (``ObjectSeen``); everything ever
+   seen under a key lives in the key's partition, and one record (``SeenUnderKeys``) carries
+   a message's requests for the keys of one partition.
 5. ``match`` (table ``match_keys``: key -> persons or messages seen under it): links the
    newcomer to those already there (``core.matching.match_person``/``match_object``) and
    sends each link to the links topic.
@@ -24,8 +25,16 @@ from pipeline.core.matching import (
 )
 from pipeline.settings import Settings
 from pipeline.stream import metrics
-from pipeline.stream.outputs import Outputs
-from pipeline.stream.records import LinkFound, NotifyMessage, ObjectSeen, PersonSeen, read_match
+from pipeline.stream.outputs import Outputs, key_partition
+from pipeline.stream.records import (
+    LinkFound,
+    NotifyMessage,
+    ObjectSeen,
+    PersonSeen,
+    Seen,
+    SeenUnderKeys,
+    read_match,
+)
 from pipeline.stream.runner import event_partitions
 
 
@@ -57,8 +66,14 @@ class Fanout:
             return
         doc = orjson.loads(event.message.value)
         await self.out.send(self.settings.topic_notify, doc["message_id"], NotifyMessage(doc))
+        # One record per partition of the match topic, each with the keys that live there.
+        topic = self.settings.topic_match
+        partitions = self.settings.partitions
+        by_partition: dict[int, list[Seen]] = {}
         for seen in seen_under_keys(doc):
-            await self.out.send(self.settings.topic_match, seen.key, seen)
+            by_partition.setdefault(key_partition(seen.key, partitions), []).append(seen)
+        for partition, items in sorted(by_partition.items()):
+            await self.out.send(topic, items[0].key, SeenUnderKeys(tuple(items)), partition)
         metrics.EVENTS.labels("fanout", "fanned_out").inc()
 
 
@@ -81,22 +96,22 @@ class Match:
         found: list[LinkFound] = []
         with event_partitions(stream):
             for event in events:
-                seen = read_match(event.message.value)
-                if seen.key not in entries:
-                    stream._set_current_event(event)
-                    entries[seen.key] = list(self.keys.get(seen.key) or [])
-                entry = entries[seen.key]
-                if isinstance(seen, PersonSeen):
-                    here = match_person(entry, seen.person, seen.key, strong=seen.strong)
-                else:
-                    here = match_object(entry, seen.entry(), seen.key)
-                entries[seen.key] = here.entry
-                event_of[seen.key] = event
-                for link in here.links:
-                    ma, mb = link.messages
-                    created = {ma: here.created[ma], mb: here.created[mb]}
-                    found.append(LinkFound(link.to_dict(), created))
-                    metrics.EVENTS.labels("match", link.kind).inc()
+                for seen in read_match(event.message.value):
+                    if seen.key not in entries:
+                        stream._set_current_event(event)
+                        entries[seen.key] = list(self.keys.get(seen.key) or [])
+                    entry = entries[seen.key]
+                    if isinstance(seen, PersonSeen):
+                        here = match_person(entry, seen.person, seen.key, strong=seen.strong)
+                    else:
+                        here = match_object(entry, seen.entry(), seen.key)
+                    entries[seen.key] = here.entry
+                    event_of[seen.key] = event
+                    for link in here.links:
+                        ma, mb = link.messages
+                        created = {ma: here.created[ma], mb: here.created[mb]}
+                        found.append(LinkFound(link.to_dict(), created))
+                        metrics.EVENTS.labels("match", link.kind).inc()
             for key, entry in entries.items():
                 stream._set_current_event(event_of[key])  # the partition of the key's events
                 self.keys[key] = entry

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import orjson
+from aiokafka.partitioner import murmur2
 
 from pipeline.codec import ACK, DEAD_LETTER, AvroCodec
 from pipeline.core.acks import REJECTED, attribute_ncb, make_ack
@@ -30,6 +31,14 @@ MESSAGE_STAGES = frozenset({"decode", "validate", "dedupe", "enrich", "index"})
 def utc_now() -> dt.datetime:
     """Wall clock, aware UTC."""
     return dt.datetime.now(tz=dt.UTC)
+
+
+def key_partition(key: str, partitions: int) -> int:
+    """The partition of ``key`` under the producers' partitioner (murmur2, as Kafka's).
+
+    Where Faust sends a record keyed by ``key``, and so where its table entry lives.
+    """
+    return (int(murmur2(key.encode())) & 0x7FFFFFFF) % partitions
 
 
 class Outputs:
@@ -55,9 +64,13 @@ class Outputs:
         """The Faust topic ``name``."""
         return self.topics[name]
 
-    async def send(self, topic: str, key: str, record: Any) -> None:
-        """Send a record of ``pipeline.stream.records`` to the next stage."""
-        await self.topics[topic].send(key=key.encode(), value=encode(record))
+    async def send(self, topic: str, key: str, record: Any, partition: int | None = None) -> None:
+        """Send a record of ``pipeline.stream.records`` to the next stage.
+
+        ``partition``: where the keys the record speaks for live (``key_partition``), when
+        it speaks for several.
+        """
+        await self.topics[topic].send(key=key.encode(), value=encode(record), partition=partition)
 
     async def send_bytes(self, topic: str, key: str, value: bytes | None) -> None:
         """Send an encoded value (``None``: a tombstone)."""

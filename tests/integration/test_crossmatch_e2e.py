@@ -21,6 +21,7 @@ from pipeline.kafka.dlq import read_dead_letters, read_to_end
 from pipeline.kafka.inbox import read_inbox
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
+from pipeline.stream.records import PersonSeen, read_match
 from tests.integration.pipeline_helpers import (
     Workers,
     count,
@@ -254,10 +255,10 @@ def _where_lost(cfg: Settings, lost: list[dict[str, Any]]) -> str:
     enriched = {m.key().decode() for m in read_to_end(cfg, cfg.topic_enriched)}
     matched: dict[str, set[str]] = defaultdict(set)
     for m in read_to_end(cfg, cfg.topic_match):
-        env = orjson.loads(m.value())
-        who = env.get("person") or env.get("object") or {}  # PersonSeen or ObjectSeen
-        matched[env["key"]].add(f"{who.get('message_id')}/{who.get('person_id', '')}"
-                                f"@p{m.partition()}o{m.offset()}")  # fmt: skip
+        for seen in read_match(m.value()):
+            who = seen.person if isinstance(seen, PersonSeen) else {"message_id": seen.message_id}
+            matched[seen.key].add(f"{who.get('message_id')}/{who.get('person_id', '')}"
+                                  f"@p{m.partition()}o{m.offset()}")  # fmt: skip
     history: dict[str, list[str]] = defaultdict(list)  # key -> match_keys table values written
     for m in read_to_end(cfg, f"{cfg.app_id}-match_keys-changelog"):
         key = orjson.loads(m.key()) if m.key() else None

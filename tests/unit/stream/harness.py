@@ -30,10 +30,12 @@ class Topic:
 
     name: str
     sent: list[tuple[bytes, bytes | None]] = field(default_factory=list)
+    partitions: list[int | None] = field(default_factory=list)  # as asked, None: by key
 
-    async def send(self, *, key: bytes, value: bytes | None) -> None:
+    async def send(self, *, key: bytes, value: bytes | None, partition: int | None = None) -> None:
         """Keep the record."""
         self.sent.append((key, value))
+        self.partitions.append(partition)
 
 
 class App:

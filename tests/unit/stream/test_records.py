@@ -25,6 +25,7 @@ from pipeline.stream.records import (
     PersonSeen,
     Received,
     RecordError,
+    SeenUnderKeys,
     Supersede,
     encode,
     read_cells,
@@ -39,6 +40,12 @@ from pipeline.stream.records import (
 RECEIVED = Received({"message_id": "m1", "action": "CREATE"}, "h", ("hst.inbound", 2, 5), 17, "t")
 DOC = {"message_id": "m1", "source_ncb": "ITA"}
 LINK = {"link_id": "L", "message_ids": ["m1", "m2"], "ncbs": ["ITA", "FRA"]}
+PERSON = PersonSeen("phone:+1", True, {"message_id": "m1", "person_id": "P1"})
+
+
+def read_seen(value: bytes) -> SeenUnderKeys:
+    return SeenUnderKeys(tuple(read_match(value)))
+
 
 CASES: list[tuple[Any, Any]] = [
     (RECEIVED, read_content),
@@ -46,8 +53,7 @@ CASES: list[tuple[Any, Any]] = [
     (Supersede("m1", "m2", "UPDATE"), read_lineage),
     (Absorb("m1", ("m2", "m3")), read_lineage),
     (Alias("m2", "m1"), read_lineage),
-    (PersonSeen("phone:+1", True, {"message_id": "m1", "person_id": "P1"}), read_match),
-    (ObjectSeen("vehicle:X", "m1", "ITA", "2025-01-01"), read_match),
+    (SeenUnderKeys((PERSON, ObjectSeen("vehicle:X", "m1", "ITA", "2025-01-01"))), read_seen),
     (LinkFound(LINK, {"m1": "a", "m2": "b"}), read_links),
     (LinksWithdrawn("m1"), read_links),
     (NotifyMessage(DOC), read_notify),
@@ -79,7 +85,8 @@ def test_records_written_before_the_type_tags_are_still_read() -> None:
         orjson.dumps(
             {"key": "k", "object": {"message_id": "m1", "source_ncb": "ITA", "created_at": "c"}}
         )
-    ) == ObjectSeen("k", "m1", "ITA", "c")
+    ) == [ObjectSeen("k", "m1", "ITA", "c")]
+    assert read_match(encode(PERSON)) == [PERSON]  # one request per record, as fanout sent them
     assert read_facts(
         orjson.dumps({"network": {"mid": "m1", "event": "absorbed", "network_id": "N"}})
     ) == (NetworkChanged("m1", "absorbed", "N"))
@@ -103,3 +110,13 @@ def test_a_copy_of_the_document_on_the_facts_topic_reads_as_its_facts() -> None:
 def test_a_record_of_no_known_kind_is_an_error_naming_what_was_found(value: bytes) -> None:
     with pytest.raises((RecordError, KeyError)):
         read_lineage(value) if b"role" in value else read_notify(value)
+
+
+def test_key_partition_is_where_faust_sends_a_record_keyed_by_that_key() -> None:
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from pipeline.stream.outputs import key_partition
+
+    partitions = list(range(6))
+    for key in ("phone:+22793132245", "name:as:1974", "doc:NGA:BZ3035325", "vehicle:ÉTÉ-1"):
+        assert key_partition(key, 6) == DefaultPartitioner()(key.encode(), partitions, partitions)

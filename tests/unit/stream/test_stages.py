@@ -16,6 +16,7 @@ from pipeline.stream.indexing import Index
 from pipeline.stream.ingest import Dedupe, Validate
 from pipeline.stream.matching import Fanout, Match
 from pipeline.stream.networks import Network
+from pipeline.stream.outputs import key_partition
 from pipeline.stream.records import (
     Absorb,
     Alias,
@@ -196,11 +197,12 @@ async def test_fanout_and_match_link_two_reports_of_one_person() -> None:
         NotifyMessage(doc_a),
         NotifyMessage(doc_b),
     ]
-    requests = [read_match(v) for _, v in h.sent(h.settings.topic_match)]
-    assert all(
-        key.decode() == r.key
-        for (key, _), r in zip(h.sent(h.settings.topic_match), requests, strict=True)
-    )
+    # One record per partition, sent to the partition where each of its keys lives.
+    sent = h.outputs.topic(h.settings.topic_match)
+    n = h.settings.partitions
+    for (_, value), partition in zip(sent.sent, sent.partitions, strict=True):
+        assert {key_partition(r.key, n) for r in read_match(value)} == {partition}
+    assert len(sent.sent) <= 2 * n < len([r for _, v in sent.sent for r in read_match(v)])
     await match(
         Stream(), [event(h.settings.topic_match, v) for _, v in h.sent(h.settings.topic_match)]
     )
@@ -212,11 +214,13 @@ async def test_fanout_and_match_link_two_reports_of_one_person() -> None:
     created = {doc_a["message_id"]: doc_a["created_at"], doc_b["message_id"]: doc_b["created_at"]}
     assert all(x.created == created for x in strong)
     # The same request matched again finds the same links (idempotent re-processing).
-    last_strong = max(i for i, r in enumerate(requests) if isinstance(r, PersonSeen) and r.strong)
+    strong_requests = [
+        v
+        for _, v in sent.sent
+        if any(isinstance(r, PersonSeen) and r.strong for r in read_match(v))
+    ]
     before = len(h.sent(h.settings.topic_links))
-    await match(
-        Stream(), [event(h.settings.topic_match, h.sent(h.settings.topic_match)[last_strong][1])]
-    )
+    await match(Stream(), [event(h.settings.topic_match, strong_requests[-1])])
     again = [read_links(v) for _, v in h.sent(h.settings.topic_links)[before:]]
     assert again and all(x in links for x in again)
 

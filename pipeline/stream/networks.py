@@ -25,6 +25,9 @@ from pipeline.stream.sink import SearchSink
 
 log = logging.getLogger(__name__)
 
+# ``networks`` table key of what a batch changed and has not yet written (documents, synthesis).
+PENDING = "pending:effects"
+
 
 @dataclass
 class BatchEffects:
@@ -89,11 +92,30 @@ class Network:
                 out[mid] = record["network_id"]
         return out
 
+    def _with_pending(self, done: BatchEffects) -> None:
+        """Add the effects an interrupted batch left unwritten, and record this batch's.
+
+        The tables change before the documents and the synthesis hear of it: a batch replayed
+        after a crash finds its links already joined and changes nothing, so what it would
+        have written is kept under ``PENDING`` until it is written.
+        """
+        pending = self.networks.get(PENDING) or {}
+        done.renamed |= set(pending.get("renamed") or [])
+        done.founded = {**(pending.get("founded") or {}), **done.founded}
+        done.absorbed = {**(pending.get("absorbed") or {}), **done.absorbed}
+        if done.renamed or done.founded or done.absorbed:
+            self.networks[PENDING] = {
+                "renamed": sorted(done.renamed),
+                "founded": done.founded,
+                "absorbed": done.absorbed,
+            }
+
     async def __call__(self, stream: Any, events: list[Any]) -> None:
         """Apply a batch; write links and documents; ask for notices; tell the synthesis."""
         s = self.settings
         with event_partitions(stream):  # finding a root may compress its path: a write
             done = self.apply(stream, events)
+            self._with_pending(done)
             network_of = self._networks_of(done)
         # A document carries its network_id, written when it changes; its links live in
         # hst-links (rewriting both documents for each new link cost the engine more than
@@ -126,6 +148,10 @@ class Network:
                 await self.out.send(
                     s.topic_facts, founder, NetworkChanged(founder, what, network_id)
                 )
+        if done.renamed or done.founded or done.absorbed:
+            with event_partitions(stream):  # written: nothing is pending any more
+                stream._set_current_event(events[-1])
+                self.networks[PENDING] = {}
         metrics.EVENTS.labels("network", "linked").inc(len(done.links))
         metrics.EVENTS.labels("network", "merged").inc(done.merged)
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import orjson
+import pytest
 
 from pipeline.core.acks import DUPLICATE, PROCESSED, RECEIVED, REJECTED
 from pipeline.core.enrich import content_hash, enrich
@@ -357,3 +358,38 @@ async def test_a_batch_stage_gives_faust_back_the_event_it_had_made_current() ->
     change = CellChange("all", (("week|all", "2025-08-25"),), "m1", {"messages": 1})
     await Aggregate(h.settings, h.outputs, sink, {}, {})(stream, [event("c", encode(change))])
     assert stream.current_event is held
+
+
+async def test_a_network_batch_replayed_after_a_crash_writes_what_the_crash_left_unwritten() -> (
+    None
+):
+    # The tables change first: replayed, the batch's links are already joined, yet the
+    # documents it renamed and the network it founded are written.
+    h = Harness()
+    link = {"link_id": "L1", "message_ids": ["a", "b"], "ncbs": ["ITA", "FRA"]}
+    found = LinkFound(link, {"a": "2025-01-01T00:00:00Z", "b": "2025-01-02T00:00:00Z"})
+    networks: dict[str, Any] = {}
+    message_links: dict[str, Any] = {}
+
+    class Crash(Sink):
+        async def write(self, actions: list[Any]) -> list[Any]:
+            raise ConnectionError("killed")
+
+    crashed = Network(h.settings, h.outputs, Crash(), networks, message_links)
+    with pytest.raises(ConnectionError):
+        await crashed(Stream(), [event("links", encode(found))])
+    sink = Sink()
+    for doc_id in ("a", "b"):
+        sink.docs.setdefault(h.settings.index_alias, {})[doc_id] = {"message_id": doc_id}
+    await Network(h.settings, h.outputs, sink, networks, message_links)(
+        Stream(), [event("links", encode(found))]
+    )
+    docs = sink.docs[h.settings.index_alias]
+    assert docs["a"].get("network_id") and docs["a"]["network_id"] == docs["b"].get("network_id")
+    facts = [read_facts(v) for _, v in h.sent(h.settings.topic_facts)]
+    assert [(f.message_id, f.event) for f in facts] == [("a", "founded")]  # type: ignore[union-attr]
+    # Written: nothing is pending any more, a third pass writes no document.
+    await Network(h.settings, h.outputs, sink, networks, message_links)(
+        Stream(), [event("links", encode(found))]
+    )
+    assert all(a.op != "update" for a in sink.requests[-1])

@@ -23,20 +23,17 @@ offsets move; ``faustfix`` keeps commits behind every unprocessed record.
 from __future__ import annotations
 
 import logging
-import ssl
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import faust
-
 from pipeline.codec.factory import make_codec
 from pipeline.core.validation import Limits, MessageValidator
-from pipeline.kafka.admin import PIPELINE_RECORD_BYTES
 from pipeline.settings import Settings
 from pipeline.stream import faustfix, metrics
 from pipeline.stream.commitwatch import CommitWatch
 from pipeline.stream.diffusion import Notify
+from pipeline.stream.faustconf import make_app
 from pipeline.stream.indexing import Index
 from pipeline.stream.ingest import Dedupe, Validate
 from pipeline.stream.matching import Fanout, Match
@@ -52,45 +49,6 @@ from pipeline.topology import topology
 log = logging.getLogger(__name__)
 
 
-def faust_broker_urls(settings: Settings) -> list[str]:
-    """Faust broker URLs from the bootstrap list."""
-    return [f"kafka://{hp.strip()}" for hp in settings.kafka_bootstrap.split(",") if hp.strip()]
-
-
-def broker_credentials(settings: Settings) -> Any:
-    """SASL/TLS credentials for aiokafka, or None for PLAINTEXT."""
-    if settings.security_protocol == "PLAINTEXT":
-        return None
-    ssl_context = None
-    if settings.security_protocol in ("SSL", "SASL_SSL"):
-        ssl_context = ssl.create_default_context(
-            cafile=str(settings.ssl_ca_location) if settings.ssl_ca_location else None
-        )
-        if settings.ssl_certificate_location and settings.ssl_key_location:
-            password = settings.ssl_key_password
-            ssl_context.load_cert_chain(
-                str(settings.ssl_certificate_location),
-                str(settings.ssl_key_location),
-                password.get_secret_value() if password else None,
-            )
-    if settings.security_protocol.startswith("SASL_") and not (
-        settings.sasl_mechanism and settings.sasl_username and settings.sasl_password
-    ):  # never fall back silently to TLS only or to no authentication
-        msg = (
-            f"{settings.security_protocol} needs HST_SASL_MECHANISM, HST_SASL_USERNAME "
-            "and HST_SASL_PASSWORD"
-        )
-        raise ValueError(msg)
-    if settings.sasl_mechanism and settings.sasl_username and settings.sasl_password:
-        return faust.SASLCredentials(
-            username=settings.sasl_username,
-            password=settings.sasl_password.get_secret_value(),
-            mechanism=settings.sasl_mechanism,
-            ssl_context=ssl_context,
-        )
-    return faust.SSLCredentials(ssl_context) if ssl_context else None
-
-
 def health(worker: str, crashed: dict[str, str], search_up: bool) -> tuple[dict[str, Any], int]:
     """``/health``: 503 once an agent has crashed (events may have been lost), else 200."""
     body = {
@@ -102,47 +60,18 @@ def health(worker: str, crashed: dict[str, str], search_up: bool) -> tuple[dict[
     return body, 503 if crashed else 200
 
 
-def make_app(settings: Settings, datadir: Path, web_port: int) -> faust.App:
-    """The Faust app with the worker's settings (safe producer and consumer defaults)."""
-    return faust.App(
-        settings.app_id,
-        broker=faust_broker_urls(settings),
-        broker_credentials=broker_credentials(settings),
-        store="rocksdb://",
-        datadir=str(datadir),
-        topic_partitions=settings.partitions,
-        topic_replication_factor=settings.replication_factor,
-        producer_acks=-1,
-        consumer_auto_offset_reset="earliest",
-        broker_commit_interval=1.0,
-        broker_session_timeout=settings.broker_session_timeout,
-        web_enabled=True,
-        web_bind=settings.web_bind,
-        web_port=web_port,
-        web_host=settings.web_bind,
-        table_standby_replicas=0,
-        # Finish the events in flight before giving partitions up: otherwise an agent goes on
-        # writing a table partition (its changelog) that the next owner has already
-        # recovered. Faust's wait can hang on a record read by two agents (faust #402, #133):
-        # every topic here has one reading agent.
-        stream_wait_empty=True,
-        # Batch forwarded records: one produce request per record costs both ends more CPU.
-        producer_linger=0.01,
-        producer_max_batch_size=256 * 1024,
-        # An enriched document may be several MB (hundreds of persons): every pipeline topic
-        # takes PIPELINE_RECORD_BYTES, and so must one request.
-        producer_max_request_size=PIPELINE_RECORD_BYTES + 64 * 1024,
-        # Under index first, derived stages may wait minutes while a backlog is indexed: the
-        # 300 s default reports those partitions as hung streams.
-        stream_processing_timeout=900,
-    )
-
-
 class Pipeline:
     """One worker: the app, its stages, and the agents that run them."""
 
-    def __init__(self, settings: Settings, *, worker_name: str = "worker-1", web_port: int = 6066,
-                 batch_size: int = 1000, batch_within: float = 0.5) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        worker_name: str = "worker-1",
+        web_port: int = 6066,
+        batch_size: int = 1000,
+        batch_within: float = 0.5,
+    ) -> None:
         self.settings = s = settings
         self.worker_name = worker_name
         self.crashed: dict[str, str] = {}  # agent -> the exception that escaped it
@@ -167,8 +96,17 @@ class Pipeline:
             )
         runner = StageRunner(out, self.index_first)
         watchlists = WatchLists(s.watchlist_dir or Path(s.data_dir) / "watchlists")
-        self.index = Index(s, out, sink, tables["lineage"], watchlists, runner, worker=worker_name,
-                           batch_size=batch_size, batch_within=batch_within)  # fmt: skip
+        self.index = Index(
+            s,
+            out,
+            sink,
+            tables["lineage"],
+            watchlists,
+            runner,
+            worker=worker_name,
+            batch_size=batch_size,
+            batch_within=batch_within,
+        )
         per_event: dict[str, Any] = {
             "validate": Validate(s, codec, validator, out),
             "dedupe": Dedupe(s, out, tables["content"]),
@@ -181,13 +119,22 @@ class Pipeline:
         }
         if s.synthesis_enabled:
             per_event["facts"] = Facts(s, out, tables["synth_facts"])
-            per_batch["aggregate"] = Aggregate(s, out, sink, tables["synth_members"],
-                                               tables["synth_series"])  # fmt: skip
+            per_batch["aggregate"] = Aggregate(
+                s, out, sink, tables["synth_members"], tables["synth_series"]
+            )
 
         def agent(name: str, fun: Any) -> None:
             topics = [out.topic(t.name) for t in plan.read_by(name)]
-            channel = topics[0] if len(topics) == 1 else app.topic(*(t.get_topic_name() for t in topics),
-                key_serializer="raw", value_serializer="raw", partitions=s.partitions)  # fmt: skip
+            channel = (
+                topics[0]
+                if len(topics) == 1
+                else app.topic(
+                    *(t.get_topic_name() for t in topics),
+                    key_serializer="raw",
+                    value_serializer="raw",
+                    partitions=s.partitions,
+                )
+            )
             app.agent(channel, name=name, concurrency=1)(fun)
 
         agent("index", partial(self.index.agent, index_first=self.index_first))

@@ -40,8 +40,14 @@ class Recorder:
         self.delays.append(delay)
 
     async def run(self, events: list[int], attempts: int = 3) -> None:
-        await run_batch(self.handle, events, stage="test", on_poison=self.poison,
-                        attempts=attempts, sleep=self.sleep)  # fmt: skip
+        await run_batch(
+            self.handle,
+            events,
+            stage="test",
+            on_poison=self.poison,
+            attempts=attempts,
+            sleep=self.sleep,
+        )
 
 
 async def test_an_outage_holds_the_batch_until_it_goes_through() -> None:

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from pipeline.settings import Settings
 from pipeline.stack.certs import create_ca, issue
-from pipeline.stream.app import broker_credentials
+from pipeline.stream.faustconf import broker_credentials
 
 
 def test_an_encrypted_client_key_is_opened_with_its_password(tmp_path: Path) -> None:

@@ -18,8 +18,9 @@ def act(i: int) -> BulkAction:
 class Recorder:
     """A fake search sink (pure logic test: no server is involved in the writer)."""
 
-    def __init__(self, delay: float = 0.0, fail_first: int = 0,
-                 failure: type[Exception] = RuntimeError) -> None:  # fmt: skip
+    def __init__(
+        self, delay: float = 0.0, fail_first: int = 0, failure: type[Exception] = RuntimeError
+    ) -> None:
         self.failure = failure
         self.delay = delay
         self.fail_first = fail_first
@@ -122,8 +123,9 @@ async def test_nothing_acked_while_the_search_server_is_unavailable() -> None:
 async def test_an_event_that_always_fails_is_dead_lettered_and_the_others_indexed() -> None:
     rec = Recorder()
     rec.poison_ids = {"m2"}
-    writer = IndexWriter(rec.write, rec.ack, rec.poison, max_batch=10, linger=0.05,
-                         retry_delay=0.01)  # fmt: skip
+    writer = IndexWriter(
+        rec.write, rec.ack, rec.poison, max_batch=10, linger=0.05, retry_delay=0.01
+    )
     for i in range(5):
         await writer.put(i, [act(i)])
     await drain(writer, rec, 5)

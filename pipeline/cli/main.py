@@ -51,13 +51,12 @@ app.add_typer(replay.app, name="replay")
 
 
 def main() -> None:
-    """The ``hst`` command: operational failures end with one readable line and exit code 1."""
-    from pipeline.kafka.logread import LogReadError
-    from pipeline.search.scan import ScanError
+    """The ``hst`` command: an error of the project's ends with one readable line and exit 1."""
+    from pipeline.errors import HstError
 
     try:
         app()
-    except (LogReadError, ScanError) as exc:
+    except HstError as exc:
         from pipeline.cli.common import err_console, esc
 
         err_console.print(f"[red]error:[/] {esc(exc)}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pipeline.errors import PermanentError, TransientError
 
-class CodecError(Exception):
+
+class CodecError(PermanentError):
     """Base class; ``error_type`` is the machine-readable reason used in dead letters."""
 
     error_type = "codec_error"
@@ -39,7 +41,7 @@ class EncodeError(CodecError):
     error_type = "encode_error"
 
 
-class RegistryUnavailableError(ConnectionError):
+class RegistryUnavailableError(TransientError, ConnectionError):
     """The schema registry did not answer (or answered 5xx, 401/403): an outage.
 
     Not a ``CodecError``: nothing is wrong with the record, which is held and decoded again

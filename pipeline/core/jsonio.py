@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.errors import PermanentError
+
 # An HST message nests about six levels; anything far deeper is an attack or a bug.
 MAX_DEPTH = 32
 
@@ -26,7 +28,7 @@ class InputRecord:
     error: str | None = None
 
 
-class _InputError(ValueError):
+class _InputError(PermanentError, ValueError):
     """A document that parses but may not be used as given."""
 
 

@@ -25,16 +25,17 @@ from typing import Any
 
 from pipeline.core.countries import is_alpha3
 from pipeline.core.enrich import normalise_document_number, normalise_phone
+from pipeline.errors import HstError
 
 KINDS = ("document", "vessel_imo", "vessel_mmsi", "phone", "email", "plate", "account")
 HIT_PRIORITY = 30
 
 
-class WatchListError(ValueError):
+class WatchListError(HstError, ValueError):
     """A watch-list entry that cannot be used, naming the file, line and field."""
 
 
-class _FieldError(ValueError):
+class _FieldError(HstError, ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
         self.field = field

@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline.core.coerce import Coercer, FieldError
 from pipeline.core.countries import currency_codes, is_alpha3, language_codes
+from pipeline.errors import PermanentError
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -45,7 +46,7 @@ def size_error(encoded_bytes: int, limits: Limits) -> FieldError | None:
     )
 
 
-class ValidationError(ValueError):
+class ValidationError(PermanentError, ValueError):
     """A message broke one or more rules; ``errors`` lists every field at fault."""
 
     def __init__(self, errors: list[FieldError], message_id: str | None = None) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pipeline.codec import ACK, AvroCodec
+from pipeline.errors import HstError
 from pipeline.kafka.keyed import read_keyed
 from pipeline.settings import Settings
 
@@ -29,7 +30,7 @@ def coordinates(ack: Mapping[str, Any]) -> Coordinates:
     return (r["topic"], int(r["partition"]), int(r["offset"]))
 
 
-class AcksTimeoutError(TimeoutError):
+class AcksTimeoutError(HstError, TimeoutError):
     """Some records got no terminal acknowledgement in time; ``acks`` holds those that did."""
 
     def __init__(self, acks: dict[str, dict[str, Any]], missing: list[str]) -> None:

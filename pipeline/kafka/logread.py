@@ -9,13 +9,14 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from pipeline.errors import HstError
 from pipeline.settings import Settings
 
 # (topic, partition) -> offset
 Positions = dict[tuple[str, int], int]
 
 
-class LogReadError(RuntimeError):
+class LogReadError(HstError, RuntimeError):
     """A topic could not be read (missing, not authorised, broker unreachable)."""
 
 

@@ -18,6 +18,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from pipeline.codec import AvroCodec
 from pipeline.codec.factory import make_codec
 from pipeline.core.validation import Limits, MessageValidator, ValidationError, size_error
+from pipeline.errors import HstError
 from pipeline.settings import Settings
 
 Clock = Callable[[], dt.datetime]
@@ -36,7 +37,7 @@ class DeliveryFailure:
     error: str
 
 
-class DeliveryError(RuntimeError):
+class DeliveryError(HstError, RuntimeError):
     """Some records were not delivered; ``failures`` says which and why."""
 
     def __init__(self, failures: list[DeliveryFailure]) -> None:

@@ -11,11 +11,12 @@ import urllib.request
 import uuid
 from typing import Any
 
+from pipeline.errors import HstError
 from pipeline.kibana.objects import saved_objects, to_ndjson
 from pipeline.settings import Settings
 
 
-class KibanaError(RuntimeError):
+class KibanaError(HstError, RuntimeError):
     """Kibana is absent, refused the request, or refused some objects."""
 
 

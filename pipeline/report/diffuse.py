@@ -7,10 +7,11 @@ from typing import Any
 from confluent_kafka import KafkaError, Message, Producer
 
 from pipeline.codec import DIFFUSION_NOTICE, AvroCodec
+from pipeline.errors import HstError
 from pipeline.settings import Settings
 
 
-class DiffusionError(RuntimeError):
+class DiffusionError(HstError, RuntimeError):
     """A notice the broker did not acknowledge."""
 
 

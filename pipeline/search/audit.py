@@ -15,10 +15,11 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
+from pipeline.errors import HstError
 from pipeline.search.mappings import AUDIT_FILTERS
 
 
-class AuditError(RuntimeError):
+class AuditError(HstError, RuntimeError):
     """The audit record could not be written."""
 
 

@@ -13,11 +13,12 @@ from typing import Any
 
 from pipeline.core.enrich import normalise_document_number, normalise_phone
 from pipeline.core.names import name_keys
+from pipeline.errors import HstError
 
 _ROUTE = re.compile(r"^[A-Z]{3}(>[A-Z]{3})*$")
 
 
-class QueryError(ValueError):
+class QueryError(HstError, ValueError):
     """A filter value that cannot be used."""
 
 

@@ -31,6 +31,7 @@ import orjson
 from elasticsearch import Elasticsearch
 
 from pipeline.core.projection import Projection
+from pipeline.errors import HstError
 from pipeline.kafka.logread import Positions, end_offsets, read_between
 from pipeline.search.bulk import BulkAction, ItemFailure, bulk_write
 from pipeline.search.client import async_client
@@ -40,7 +41,7 @@ from pipeline.settings import Settings
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
 
 
-class RebuildError(RuntimeError):
+class RebuildError(HstError, RuntimeError):
     """The engine refused documents of the rebuild (e.g. a mapping that no longer fits)."""
 
 

@@ -8,8 +8,10 @@ from typing import Any
 
 from elasticsearch import ApiError, TransportError
 
+from pipeline.errors import HstError
 
-class ScanError(RuntimeError):
+
+class ScanError(HstError, RuntimeError):
     """A page came back from only some of the shards: the result would be partial."""
 
 

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import HstError
 from pipeline.stack.process import (
     ProcessRecord,
     log_tail,
@@ -29,7 +30,7 @@ from pipeline.stack.process import (
 Say = Callable[[str], None]
 
 
-class StackError(RuntimeError):
+class StackError(HstError, RuntimeError):
     """A server could not be prepared or started; the message says why and where to look."""
 
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from elasticsearch import ApiError, TransportError
 
+from pipeline.errors import HstError, TransientError
 from pipeline.search.bulk import error_status, retryable_status
 
 log = logging.getLogger("hst.worker")
@@ -27,6 +28,8 @@ E = TypeVar("E")
 
 def is_transient(exc: BaseException) -> bool:
     """An error that waiting can cure: a server unavailable, overloaded or timing out."""
+    if isinstance(exc, HstError):  # the project's own errors say which kind they are
+        return isinstance(exc, TransientError)
     if isinstance(exc, ApiError):
         return retryable_status(error_status(exc))
     if isinstance(exc, MessageSizeTooLargeError | RecordTooLargeError):

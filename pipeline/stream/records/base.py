@@ -6,10 +6,12 @@ from typing import Any
 
 import orjson
 
+from pipeline.errors import PermanentError
+
 Source = tuple[str, int, int]  # the inbound record a message came from: topic, partition, offset
 
 
-class RecordError(ValueError):
+class RecordError(PermanentError, ValueError):
     """A record on an internal topic that no record type describes."""
 
 

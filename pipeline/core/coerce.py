@@ -46,7 +46,11 @@ def parse_timestamp(value: Any) -> dt.datetime:
         msg = "expected a timestamp"
         raise ValueError(msg)
     if isinstance(value, int):
-        return dt.datetime.fromtimestamp(value / 1000, tz=UTC)
+        try:
+            return dt.datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (OverflowError, OSError):  # past year 9999 or what the platform's time_t holds
+            msg = f"epoch milliseconds {value} are out of range"
+            raise ValueError(msg) from None
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, str):

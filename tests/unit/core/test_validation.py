@@ -165,3 +165,12 @@ def test_an_encoded_record_over_the_limit_is_refused() -> None:
         error is not None
         and error.reason == "encoded record of 1,001 bytes exceeds the limit of 1,000"
     )
+
+
+@pytest.mark.parametrize("millis", [67768036191676796000, 9223372036854775296000, -(10**20)])
+def test_epoch_milliseconds_out_of_range_are_a_field_error_not_a_crash(
+    validator: MessageValidator, millis: int
+) -> None:
+    # Found by the fuzz suite: the platform's time_t overflowed inside the coercer.
+    msg = {**valid_message(), "created_at": millis}
+    assert "out of range" in errors_of(validator, msg)["created_at"]

@@ -76,7 +76,6 @@ class Notify:
 
     async def _publish(self, notice: dict[str, Any]) -> None:
         recipient = notice["recipient"]
-        own = self.settings.diffusion_topic_of(recipient)
-        topic = own if own in self.out.topics else self.settings.topic_diffusion
+        topic = self.settings.diffusion_topic_of(recipient)  # the shared one if it has none
         await self.out.send_bytes(topic, recipient, self.codec.encode(notice))
         metrics.EVENTS.labels("notify", f"{notice['kind']}:{notice['level']}").inc()

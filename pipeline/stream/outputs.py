@@ -82,9 +82,8 @@ class Outputs:
         if not self.settings.acks_enabled:
             return
         datum = make_ack(state, ncb, source, utc_now(), **fields)
-        topic = self.settings.acks_topic_of(ncb)
-        name = topic if topic in self.topics else self.settings.topic_acks
-        await self.topics[name].send(key=ncb.encode(), value=self._ack_codec.encode(datum))
+        topic = self.topics[self.settings.acks_topic_of(ncb)]  # the shared one if it has none
+        await topic.send(key=ncb.encode(), value=self._ack_codec.encode(datum))
         metrics.ACKS.labels(state).inc()
 
     async def acknowledge_received(self, received: Received, state: str, **fields: Any) -> None:

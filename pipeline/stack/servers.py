@@ -419,13 +419,16 @@ class TansuServer(Server):
 
 
 def _http_json(url: str, method: str = "GET", body: dict[str, Any] | None = None,
-               timeout: float = 2.0) -> Any:  # fmt: skip
+               timeout: float = 2.0, auth: tuple[str, str] | None = None) -> Any:  # fmt: skip
     """A JSON answer from ``url`` (None when the server does not answer with 2xx)."""
+    import base64
     import json
 
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})  # fmt: skip
+    headers = {"Content-Type": "application/json"}
+    if auth is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read() or b"null")
@@ -438,6 +441,7 @@ class SearchServer(Server):
 
     engine: str
     port: int
+    auth: tuple[str, str] | None = None  # the stack's own checks, when the engine has users
 
     @property
     def address(self) -> str:
@@ -445,7 +449,7 @@ class SearchServer(Server):
 
     def version(self) -> str | None:
         """The version the running engine reports, None when it does not answer."""
-        info = _http_json(self.address + "/")
+        info = _http_json(self.address + "/", auth=self.auth)
         return (
             str(info["version"]["number"]) if isinstance(info, dict) and "version" in info else None
         )
@@ -459,23 +463,48 @@ OPENSEARCH_MODULES = (
     "org.opensearch.index.reindex.ReindexPlugin",  # _reindex, _update/_delete_by_query
     "org.opensearch.index.mapper.MapperExtrasPlugin",  # scaled_float, rank_feature, ...
     "org.opensearch.geo.GeoModulePlugin",  # geo_shape, geo grid aggregations
+    "EmbeddedOpenSearch$BasicAuth",  # the launcher's own: basic auth when users are given
 )
+
+
+def write_search_users(path: Path, users: dict[str, str]) -> None:
+    """Write (or replace, atomically) the embedded engine's users file, private to its owner.
+
+    A running node reads it again when it changes: removing or changing a user's password
+    revokes their credentials at once.
+    """
+    import hashlib
+
+    lines = [
+        f"{name}:{hashlib.sha256(password.encode()).hexdigest()}\n"
+        for name, password in users.items()
+    ]
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.writelines(lines)
+    os.replace(tmp, path)
 
 
 class OpenSearchServer(SearchServer):
     """OpenSearch, single node, from Maven Central jars and a small launcher, on the local JDK.
 
     Data and translog live under ``<workdir>/data``: the index survives a stop, and a
-    ``kill -9`` is recovered from the translog at the next start. Security is off (the node
-    binds 127.0.0.1 only). Ready means cluster health green.
+    ``kill -9`` is recovered from the translog at the next start. The node binds 127.0.0.1
+    only; with ``users`` it asks every request for basic credentials (users kept in
+    ``<workdir>/config/users``, see ``write_search_users``), else it is open. Ready means
+    cluster health green.
     """
 
     name = "opensearch"
     engine = "opensearch"
 
     def __init__(self, workdir: Path, port: int, transport_port: int, version: str,
-                 heap: str) -> None:  # fmt: skip
+                 heap: str, users: dict[str, str] | None = None) -> None:  # fmt: skip
         super().__init__(workdir)
+        self.users = users or {}
+        # The stack's own health checks authenticate as the first user.
+        self.auth = next(iter(self.users.items()), None)
         self.port = port
         self.transport_port = transport_port
         self.opensearch_version = version
@@ -548,8 +577,11 @@ class OpenSearchServer(SearchServer):
             "cluster.routing.allocation.disk.threshold_enabled: false",
             # The project's indices are created by `hst setup` (templates, aliases), never by a write.
             "action.auto_create_index: \"-hst-*,+*\"",
+            *([f"hst.auth.users_file: {config / 'users'}"] if self.users else []),
             "",
         ]))  # fmt: skip
+        if self.users:
+            write_search_users(config / "users", self.users)
         (config / "log4j2.properties").write_text(
             "status = error\n"
             "appender.console.type = Console\n"
@@ -594,12 +626,13 @@ class OpenSearchServer(SearchServer):
             # As a node setting it is ignored: a single node would stay yellow with replicas.
             # The setting is persistent: it is in the data directory from the first start on.
             answer = _http_json(self.address + "/_cluster/settings", "PUT",
-                                {"persistent": {"cluster.default_number_of_replicas": 0}})  # fmt: skip
+                                {"persistent": {"cluster.default_number_of_replicas": 0}},
+                                auth=self.auth)  # fmt: skip
             if not (isinstance(answer, dict) and answer.get("acknowledged")):
                 return False
             self._cluster_settings_pending = False
         health = _http_json(self.address + "/_cluster/health?wait_for_status=green&timeout=1s",
-                            timeout=3.0)  # fmt: skip
+                            timeout=3.0, auth=self.auth)  # fmt: skip
         return isinstance(health, dict) and health.get("status") == "green"
 
 

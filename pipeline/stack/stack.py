@@ -75,8 +75,14 @@ class Stack:
     def _search(self, kind: str) -> SearchServer:
         s = self.settings
         if kind == "opensearch":
+            # Credentials in the settings are the embedded engine's only user: it asks for them.
+            users = (
+                {s.search_username: s.search_password.get_secret_value()}
+                if s.search_username and s.search_password
+                else None
+            )
             return OpenSearchServer(self.root / "opensearch", s.search_port, s.search_transport_port,
-                                    s.opensearch_version, s.search_heap)  # fmt: skip
+                                    s.opensearch_version, s.search_heap, users)  # fmt: skip
         return OsmemServer(self.root / "osmem", s.search_port)
 
     def _state(self) -> dict[str, Any]:

@@ -114,7 +114,11 @@ class Settings(BaseSettings):
     audit_alias: str = Field("hst-audit", description="Alias of the audit log of analyst searches.")
     analyst: str | None = Field(
         None,
-        description="Who `hst search` is attributed to in the audit log; default: the OS user.",
+        description=(
+            "Who `hst search` says it is, recorded in the audit log as a claim beside the user"
+            " the search engine authenticated (alone only on an engine without security);"
+            " default: the OS user."
+        ),
     )
     links_alias: str = "hst-links"
     synthesis_alias: str = Field(

@@ -67,3 +67,28 @@ class DataTable(Table):
 
     def add_row(self, *renderables: Any, **kwargs: Any) -> None:  # noqa: D102
         super().add_row(*(shown(r) if isinstance(r, str) else r for r in renderables), **kwargs)
+
+
+def server_failure(exc: BaseException) -> str | None:
+    """One readable line for a server's refusal or silence escaping a command, else None.
+
+    The search engine's (credentials refused, index missing, no answer) and the broker's:
+    what an operator can act on, instead of a traceback.
+    """
+    from confluent_kafka import KafkaException
+    from elastic_transport import TransportError
+    from elasticsearch import ApiError
+
+    if isinstance(exc, ApiError):
+        status = exc.meta.status
+        if status in (401, 403):
+            return (
+                f"the search engine refused our credentials (HTTP {status}): check "
+                "HST_SEARCH_USERNAME / HST_SEARCH_PASSWORD or HST_SEARCH_API_KEY"
+            )
+        return f"the search engine refused the request (HTTP {status}: {exc.message})"
+    if isinstance(exc, TransportError):
+        return f"the search engine did not answer ({type(exc).__name__}: {exc.message})"
+    if isinstance(exc, KafkaException):
+        return f"the broker: {exc.args[0] if exc.args else exc}"
+    return None

@@ -51,15 +51,24 @@ app.add_typer(replay.app, name="replay")
 
 
 def main() -> None:
-    """The ``hst`` command: an error of the project's ends with one readable line and exit 1."""
+    """The ``hst`` command.
+
+    An error of the project's, or a server's refusal or silence, ends with one readable line
+    and exit 1; anything else is a defect and keeps its traceback.
+    """
+    from pipeline.cli.common import err_console, esc, server_failure
     from pipeline.errors import HstError
 
     try:
         app()
     except HstError as exc:
-        from pipeline.cli.common import err_console, esc
-
         err_console.print(f"[red]error:[/] {esc(exc)}")
+        raise SystemExit(1) from None
+    except Exception as exc:
+        line = server_failure(exc)
+        if line is None:
+            raise
+        err_console.print(f"[red]error:[/] {esc(line)}")
         raise SystemExit(1) from None
 
 

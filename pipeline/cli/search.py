@@ -9,7 +9,7 @@ import typer
 
 from pipeline.cli import common
 from pipeline.core.coerce import parse_timestamp
-from pipeline.search.audit import AuditError, analyst_name, audit_record, write_audit
+from pipeline.search.audit import AuditError, audit_record, identify_analyst, write_audit
 from pipeline.search.client import sync_client
 from pipeline.search.query import QueryError, SearchFilters, build_query
 
@@ -47,6 +47,8 @@ def search(
 
     Every search is recorded in the audit log (HST_AUDIT_ALIAS: analyst, filters, the ids of
     the messages shown) before results are shown; if it cannot be recorded, nothing is shown.
+    The analyst is the user the search engine authenticated; HST_ANALYST is recorded as a
+    claim beside it (and used only by an engine without security).
     """
     cfg = common.settings()
     try:
@@ -64,9 +66,9 @@ def search(
     hits = resp["hits"]["hits"]
     total = resp["hits"]["total"]["value"]
     # Audit first: who searched for what and which messages they saw (no audit, no results).
-    record = audit_record(analyst_name(cfg.analyst), vars(filters), query, total,
-                          [h["_id"] for h in hits], dt.datetime.now(tz=dt.UTC))  # fmt: skip
     try:
+        record = audit_record(identify_analyst(es, cfg.analyst), vars(filters), query, total,
+                              [h["_id"] for h in hits], dt.datetime.now(tz=dt.UTC))  # fmt: skip
         write_audit(es, cfg.audit_alias, record)
     except AuditError as exc:
         common.err_console.print(f"[red]{common.esc(exc)}[/]")

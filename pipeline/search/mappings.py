@@ -292,6 +292,8 @@ AUDIT_MAPPINGS: dict[str, Any] = {
         "audit_id": KW,
         "at": DATE,
         "analyst": KW,
+        "analyst_verified": {"type": "boolean"},
+        "analyst_claimed": KW,
         "host": KW,
         "command": KW,
         "filters": {"properties": {f: KW for f in AUDIT_FILTERS}},

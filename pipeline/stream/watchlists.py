@@ -46,7 +46,17 @@ class WatchLists:
         self.last_error: str | None = None
 
     def _current_signature(self) -> tuple[tuple[str, int, int], ...]:
-        if self.directory is None or not self.directory.is_dir():
+        if self.directory is None:
+            return ()
+        if not self.directory.is_dir():
+            if self.directory.exists():
+                msg = f"{self.directory}: the watch-list path is not a directory"
+                raise NotADirectoryError(msg)
+            if self._signature:
+                # Lists once loaded are emptied by removing their files, not by a directory
+                # that vanished (unmounted, redeployed): that keeps the previous lists.
+                msg = f"{self.directory}: the watch-list directory has gone"
+                raise FileNotFoundError(msg)
             return ()
         out = []
         for p in sorted(self.directory.iterdir()):

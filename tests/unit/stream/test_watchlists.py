@@ -51,3 +51,26 @@ def test_an_unreadable_directory_keeps_the_previous_lists_and_never_raises(
     now[0] = 6.0
     assert [h["list"] for h in lists.index().screen(DOC)] == ["vessels"]
     assert lists.last_error is not None and "Permission denied" in lists.last_error
+
+
+def test_a_directory_that_vanishes_or_turns_into_a_file_keeps_the_lists(tmp_path: Path) -> None:
+    now = [0.0]
+    directory = tmp_path / "lists"
+    directory.mkdir()
+    lists = WatchLists(directory, check_every=5.0, clock=lambda: now[0])
+    (directory / "vessels.csv").write_text("kind,value\nvessel_imo,9123456\n")
+    assert [h["list"] for h in lists.index().screen(DOC)] == ["vessels"]
+    directory.rename(tmp_path / "away")
+    now[0] = 6.0
+    assert [h["list"] for h in lists.index().screen(DOC)] == ["vessels"]
+    assert lists.last_error is not None and "has gone" in lists.last_error
+    directory.write_text("not a directory")
+    now[0] = 12.0
+    assert [h["list"] for h in lists.index().screen(DOC)] == ["vessels"]
+    assert lists.last_error is not None and "not a directory" in lists.last_error
+    directory.unlink()
+    (tmp_path / "away").rename(directory)
+    (directory / "vessels.csv").unlink()  # emptying the directory is how lists are removed
+    now[0] = 18.0
+    assert lists.index().screen(DOC) == []
+    assert lists.last_error is None

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 from confluent_kafka import Producer
-from rich.table import Table
 
 from pipeline.cli import common
 from pipeline.codec import HST_MESSAGE, AvroCodec, CodecError
@@ -17,13 +16,17 @@ from pipeline.kafka.admin import consumed_topics, consumer_lag
 from pipeline.kafka.dlq import read_dead_letters
 from pipeline.search.client import sync_client
 from pipeline.stack.workers import known_workers
-from pipeline.stream.metrics import scrape_worker
+from pipeline.stream.metrics import describe_health, scrape_worker, worker_health
 
 dlq_app = typer.Typer(help="Inspect, export and replay dead letters.")
 
 
 def stats(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Per-stage counters (from running workers), consumer lag, index size, dead letters."""
+    """Workers' health, per-stage counters, consumer lag, index size, dead letters.
+
+    A worker's health line names its crashed agents and the stages holding events through
+    an outage (for how long), or says it does not answer.
+    """
     cfg = common.settings()
     out: dict[str, object] = {}
     es = sync_client(cfg)
@@ -36,15 +39,20 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Machine-readable o
         Counter(f"{d['stage']}/{d['error_type']}" for d in read_dead_letters(cfg, timeout=10))
     )
     counters: Counter[str] = Counter()
+    workers: dict[str, object] = {}
     for w in known_workers(cfg.data_dir):
+        workers[w.name] = worker_health(w.web_port)
         scraped = scrape_worker(w.web_port)
         for (stage, outcome), value in (scraped.stage_events if scraped else {}).items():
             counters[f"{stage}/{outcome}"] += int(value)
     out["stage_counters"] = dict(sorted(counters.items()))
+    out["workers"] = workers
     if as_json:
         typer.echo(json.dumps(out, indent=2))
         return
-    table = Table("measure", "value", title="pipeline")
+    table = common.DataTable("measure", "value", title="pipeline")
+    for name, answer in workers.items():
+        table.add_row(f"worker {name}", describe_health(answer))  # type: ignore[arg-type]
     table.add_row("indexed documents", str(out["indexed_documents"]))
     for topic, n in out["consumer_lag"].items():  # type: ignore[attr-defined]
         table.add_row(f"lag {topic}", f"{n:,}")

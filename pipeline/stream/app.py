@@ -31,6 +31,7 @@ from pipeline.codec.factory import make_codec
 from pipeline.core.validation import Limits, MessageValidator
 from pipeline.settings import Settings
 from pipeline.stream import faustfix, metrics
+from pipeline.stream.batches import HOLDS
 from pipeline.stream.commitwatch import CommitWatch
 from pipeline.stream.diffusion import Notify
 from pipeline.stream.faustconf import make_app
@@ -49,15 +50,30 @@ from pipeline.topology import topology
 log = logging.getLogger(__name__)
 
 
-def health(worker: str, crashed: dict[str, str], search_up: bool) -> tuple[dict[str, Any], int]:
-    """``/health``: 503 once an agent has crashed (events may have been lost), else 200."""
+def health(
+    worker: str, crashed: dict[str, str], search_up: bool, held: dict[str, float]
+) -> tuple[dict[str, Any], int]:
+    """``/health``: 503 once an agent has crashed (events may have been lost), else 200.
+
+    Stages held through an outage are reported but keep it 200: a restart cannot bring a
+    server back, and the held events go through when it returns.
+    """
     body = {
         "status": "crashed" if crashed else "ok",
         "worker": worker,
         "search_up": search_up,
+        "held_stages": held,
         "crashed_agents": dict(crashed),
     }
     return body, 503 if crashed else 200
+
+
+def readiness(worker: str, search_up: bool, held: dict[str, float]) -> tuple[dict[str, Any], int]:
+    """``/ready``: 503 while the search engine is down or a stage holds events (backpressure)."""
+    ready = search_up and not held
+    return {"ready": ready, "worker": worker, "search_up": search_up, "held_stages": held}, (
+        200 if ready else 503
+    )
 
 
 class Pipeline:
@@ -217,11 +233,14 @@ class Pipeline:
 
         @self.app.page("/health")
         async def health_view(view: Any, request: Any) -> Any:
-            body, status = health(worker_name, crashed, bool(metrics.SEARCH_UP._value.get()))
+            search_up = bool(metrics.SEARCH_UP._value.get())
+            body, status = health(worker_name, crashed, search_up, HOLDS.held())
             return view.json(body, status=status)
 
-        # Readiness: a worker whose search server is down holds its batches (backpressure).
+        # Readiness: a worker whose search server is down, or that holds events, is out of
+        # service until they go through (backpressure).
         @self.app.page("/ready")
         async def ready_view(view: Any, request: Any) -> Any:
-            up = bool(metrics.SEARCH_UP._value.get())
-            return view.json({"ready": up, "worker": worker_name}, status=200 if up else 503)
+            search_up = bool(metrics.SEARCH_UP._value.get())
+            body, status = readiness(worker_name, search_up, HOLDS.held())
+            return view.json(body, status=status)

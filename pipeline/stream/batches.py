@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -24,6 +25,34 @@ from pipeline.search.bulk import error_status, retryable_status
 log = logging.getLogger("hst.worker")
 
 E = TypeVar("E")
+
+
+class Holds:
+    """The stages holding an event or a batch through an outage now, and since when.
+
+    The worker's ``/ready`` and ``/health`` report them: a held stage makes no progress
+    until its server returns, so the worker is out of service meanwhile.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._since: dict[str, float] = {}
+
+    def hold(self, stage: str) -> None:
+        """``stage`` holds an event (the first hold of a run of failures counts)."""
+        self._since.setdefault(stage, self.clock())
+
+    def release(self, stage: str) -> None:
+        """``stage`` went through."""
+        self._since.pop(stage, None)
+
+    def held(self) -> dict[str, float]:
+        """Each held stage with the seconds it has held so far."""
+        now = self.clock()
+        return {stage: round(now - since, 1) for stage, since in sorted(self._since.items())}
+
+
+HOLDS = Holds()  # the worker's: one process runs each stage once
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -46,6 +75,7 @@ async def run_event(
     first_delay: float = 1.0,
     max_delay: float = 60.0,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    holds: Holds = HOLDS,
 ) -> None:
     """Handle one event; an outage holds it, any other error goes to ``on_error`` at once.
 
@@ -56,11 +86,14 @@ async def run_event(
     while True:
         try:
             await handle(event)
+            holds.release(stage)
             return
         except Exception as exc:  # classified: an outage is held, anything else dead-lettered
             if not is_transient(exc):
+                holds.release(stage)
                 await on_error(event, exc)
                 return
+            holds.hold(stage)
             log.warning(
                 "%s: event held (%s: %s); retry in %.0fs", stage, type(exc).__name__, exc, delay
             )
@@ -78,6 +111,7 @@ async def run_batch(
     first_delay: float = 1.0,
     max_delay: float = 60.0,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    holds: Holds = HOLDS,
 ) -> None:
     """Handle ``events`` as one batch; hold through outages; isolate a poison event."""
     batch = list(events)
@@ -86,13 +120,16 @@ async def run_batch(
     while True:
         try:
             await handle(batch)
+            holds.release(stage)
             return
         except Exception as exc:  # classified below: an outage is held, anything else counted
             transient = is_transient(exc)
             failures += 0 if transient else 1
             if failures >= attempts:
+                holds.release(stage)
                 error = exc
                 break
+            holds.hold(stage)
             log.warning(
                 "%s: batch of %d failed (%s: %s); holding it, retry in %.0fs",
                 stage,
@@ -124,4 +161,5 @@ async def run_batch(
             first_delay=first_delay,
             max_delay=max_delay,
             sleep=sleep,
+            holds=holds,
         )

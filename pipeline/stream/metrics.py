@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.parser import text_string_to_metric_families
@@ -81,3 +84,34 @@ def scrape_worker(port: int, timeout: float = 3.0) -> WorkerMetrics | None:
             elif sample.name in bulk:
                 bulk[sample.name] = sample.value
     return WorkerMetrics(events, bulk["hst_bulk_seconds_count"], bulk["hst_bulk_seconds_sum"])
+
+
+def worker_health(port: int, timeout: float = 3.0) -> dict[str, Any] | None:
+    """A worker's ``/health`` answer (also when it is 503); None when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=timeout) as resp:
+            body = resp.read()
+    except urllib.error.HTTPError as exc:  # 503 carries the same body: what has crashed
+        body = exc.read()
+    except OSError:
+        return None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def describe_health(answer: dict[str, Any] | None) -> str:
+    """One line for an operator: ok, crashed agents, held stages, or not answering."""
+    if answer is None:
+        return "not answering"
+    parts = []
+    if answer.get("crashed_agents"):
+        parts.append("crashed: " + ", ".join(sorted(answer["crashed_agents"])))
+    held = answer.get("held_stages") or {}
+    if held:
+        parts.append("holding " + ", ".join(f"{s} for {t:.0f} s" for s, t in held.items()))
+    if answer.get("search_up") is False:
+        parts.append("search engine unavailable")
+    return "; ".join(parts) or "ok"

@@ -36,6 +36,7 @@ from pipeline.kafka.dlq import read_dead_letters
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
 from pipeline.stack.servers import OpenSearchServer, free_ports, write_search_users
+from pipeline.stream.metrics import worker_health
 from tests.integration.pipeline_helpers import (
     Workers,
     all_ids,
@@ -296,6 +297,9 @@ def test_a_registry_unreachable_for_30_s_holds_and_rejects_nothing(
         time.sleep(30)
         assert count(cfg) == 0
         assert worker.proc.poll() is None
+        # Out of service while it holds, and saying which stage holds.
+        assert _ready(worker.web_port) == 503
+        assert "validate" in (worker_health(worker.web_port) or {}).get("held_stages", {})
         registry = _Registry(int(cfg.schema_registry_url.rsplit(":", 1)[1]))  # type: ignore[union-attr]
         registry.schemas.update(schemas)
         wait_for(lambda: count(cfg) >= len(messages), 240, "every message indexed")

@@ -99,7 +99,7 @@ def test_which_errors_count_as_an_outage(exc: BaseException, transient: bool) ->
 
 
 async def test_an_event_is_held_through_an_outage_and_a_bug_is_dead_lettered_at_once() -> None:
-    from pipeline.stream.batches import run_event
+    from pipeline.stream.batches import Holds, run_event
 
     calls: list[str] = []
     errors: list[tuple[str, Exception]] = []
@@ -116,11 +116,19 @@ async def test_an_event_is_held_through_an_outage_and_a_bug_is_dead_lettered_at_
     async def on_error(event: str, exc: Exception) -> None:
         errors.append((event, exc))
 
+    now = [0.0]
+    holds = Holds(clock=lambda: now[0])
+    seen_held: list[dict[str, float]] = []
+
     async def sleep(delay: float) -> None:
         slept.append(delay)
+        seen_held.append(holds.held())
+        now[0] += delay
 
-    await run_event(handle, "held", stage="t", on_error=on_error, sleep=sleep)
+    await run_event(handle, "held", stage="t", on_error=on_error, sleep=sleep, holds=holds)
     assert calls == ["held"] * 3 and errors == [] and slept == [1.0, 2.0]
+    assert seen_held == [{"t": 0.0}, {"t": 1.0}]  # held since the first failure
+    assert holds.held() == {}  # released once it went through
     await run_event(handle, "bug", stage="t", on_error=on_error, sleep=sleep)
     assert calls[-1] == "bug" and calls.count("bug") == 1
     assert [(e, type(x)) for e, x in errors] == [("bug", KeyError)]

@@ -9,11 +9,16 @@ Figures (each has its definition in ``DEFINITIONS``):
 
 - headline: messages, persons, victims, minors, dead, missing, fraudulent documents;
 - map: messages per cell of ``MAP_CELL_DEGREES`` degrees of the incident place;
-- routes: messages per full country path; flows: per origin -> destination pair;
+- countries: messages whose route crosses each country (the map shades them);
+- routes: messages per full country path, transits included; flows: per origin ->
+  destination pair, whatever the transits (the page shows them as a matrix);
 - weeks: per ISO week (Monday) of the incident;
-- networks: the largest cross-matched networks (visible, non-minor messages only);
-- alerts: the robust z-score trend rule of ``core.synthesis`` recomputed on the visible
-  messages per route and region, so no restricted message can raise or shape an alert.
+- networks: the largest cross-matched networks (visible, non-minor messages only), each
+  described by size, reporting NCBs, main route, first and last seen, roles and links by
+  kind of evidence;
+- alerts: the trend rule of ``core.synthesis`` (robust z-score and a minimum effect)
+  recomputed on the visible messages per route and region, so no restricted message can
+  raise or shape an alert; the ``MAX_ALERTS`` strongest, each with its baseline.
 
 Known limit: suppression is primary only (no complementary suppression), so a figure
 may in rare cases be inferred by subtracting shown figures from a shown total.
@@ -33,7 +38,11 @@ from typing import Any
 from pipeline.core.diffusion import COUNTS, FULL, bulletin_level, route_countries
 from pipeline.core.synthesis import (
     BASELINE_WINDOWS,
+    MIN_ALERT_COUNT,
+    MIN_ALERT_EXCESS,
+    MIN_ALERT_RATIO,
     WEEK,
+    Z_THRESHOLD,
     incident_date,
     measures_of,
     trend,
@@ -43,6 +52,8 @@ from pipeline.core.synthesis import (
 K_DEFAULT = 5
 MAP_CELL_DEGREES = 2.0
 TOP = 10
+MAX_ALERTS = 10
+MAX_FLOWS = 64
 HEADLINE = ("messages", "persons", "victims", "minors", "dead", "missing", "fraudulent_documents")
 WEEKLY = ("messages", "persons", "victims", "dead", "missing")
 
@@ -53,17 +64,24 @@ DEFINITIONS: dict[str, str] = {
     "and missing from the incident counts; fraudulent documents flagged on persons.",
     "map": "Messages per {deg:g}-degree cell of the incident place (coordinates given by the "
     "message, else the country's reference point); cells of fewer than k messages are not drawn.",
+    "countries": "Messages whose route (origin, transits, destination) crosses the "
+    "country; countries of fewer than k messages are not shaded.",
     "routes": "Messages per full route (origin > transit countries > destination).",
-    "flows": "Messages per origin -> destination pair, whatever the transits.",
+    "flows": "Messages per origin -> destination pair, whatever the transits: rows are "
+    "origins, columns destinations; a blank cell has fewer than k messages or none.",
     "weeks": "Messages, persons, victims, dead and missing per ISO week (Monday) of the "
     "incident date (event time, else the report's creation).",
     "networks": "Cross-matched networks (messages linked by shared identifiers or matched "
-    "persons) by number of messages in scope; countries on their routes and reporting NCBs. "
-    "Messages involving minors are counted in figures but never listed here.",
+    "persons) by number of messages in scope: persons reported, reporting NCBs, the most "
+    "frequent route, first and last incident, roles of the persons, and the links between "
+    "their messages by kind of evidence. Messages involving minors are counted in figures "
+    "but never listed here.",
     "alerts": "Weeks in which a route or region departs from its own baseline: robust "
     "z = (x - median) / max(1.4826 * MAD, 1) over the previous {n} weeks (missing weeks "
-    "count as zero); an alert needs x >= 5, z >= 3.5 and a series known for the whole "
-    "baseline. Recomputed on the messages this bulletin may use.",
+    "count as zero); an alert needs z >= {z}, at least {excess} messages more than the "
+    "median and {ratio} times it, x >= {count}, and a series known for the whole baseline. "
+    "The {max_alerts} strongest by z; weeks of the baseline under k are shown as '< k' "
+    "(and a median under k as 'below k'). Recomputed on the messages this bulletin may use.",
     "suppression": "Any figure built from fewer than k messages is shown as '< k' so no "
     "individual incident can be singled out.",
 }
@@ -104,6 +122,7 @@ class Bulletin:
     messages_used: int
     headline: dict[str, int | None]
     map_cells: list[dict[str, Any]] = field(default_factory=list)
+    countries: list[dict[str, Any]] = field(default_factory=list)
     routes: list[dict[str, Any]] = field(default_factory=list)
     flows: list[dict[str, Any]] = field(default_factory=list)
     weeks: list[dict[str, Any]] = field(default_factory=list)
@@ -139,8 +158,16 @@ def bulletin_id(scope: Scope, generated_at: dt.datetime) -> str:
     return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:24]
 
 
-def build(docs: Iterable[Mapping[str, Any]], scope: Scope, generated_at: dt.datetime) -> Bulletin:
-    """The bulletin of ``scope`` from indexed message documents (any superset of the scope)."""
+def build(
+    docs: Iterable[Mapping[str, Any]],
+    scope: Scope,
+    generated_at: dt.datetime,
+    links: Mapping[str, Mapping[str, int]] | None = None,
+) -> Bulletin:
+    """The bulletin of ``scope`` from indexed message documents (any superset of the scope).
+
+    ``links``: per network id, its links by kind of evidence (``network_links``).
+    """
     k = max(1, scope.k)
     visible: list[tuple[Mapping[str, Any], str]] = []
     for doc in docs:
@@ -174,8 +201,11 @@ def build(docs: Iterable[Mapping[str, Any]], scope: Scope, generated_at: dt.date
     by_route: dict[str, Counter[str]] = defaultdict(Counter)
     by_flow: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     by_week: dict[str, Counter[str]] = defaultdict(Counter)
+    by_country: dict[str, Counter[str]] = defaultdict(Counter)
     for d, _ in in_scope:
         m = _measures(d)
+        for code in set(_countries(d)):
+            by_country[code].update(m)
         loc = d.get("location")
         if isinstance(loc, Mapping) and loc.get("lat") is not None and loc.get("lon") is not None:
             cell = (
@@ -194,6 +224,11 @@ def build(docs: Iterable[Mapping[str, Any]], scope: Scope, generated_at: dt.date
     map_cells = [
         {"lat": lat + MAP_CELL_DEGREES / 2, "lon": lon + MAP_CELL_DEGREES / 2, **shown}
         for (lat, lon), shown in cells(by_cell, ("messages", "dead", "missing"))
+        if shown["messages"] is not None
+    ]
+    route_countries = [
+        {"country": code, **shown}
+        for code, shown in cells(by_country, ("messages",))
         if shown["messages"] is not None
     ]
     routes = [
@@ -219,10 +254,7 @@ def build(docs: Iterable[Mapping[str, Any]], scope: Scope, generated_at: dt.date
         if len(members) < k:
             suppressed += 1
             continue
-        countries = sorted({c for d in members for c in _countries(d)})
-        ncbs = sorted({str(d["source_ncb"]) for d in members})
-        networks.append({"network_id": nid, "messages": len(members), "countries": countries,
-                         "ncbs": ncbs})  # fmt: skip
+        networks.append(describe_network(nid, members, (links or {}).get(nid, {})))
 
     alerts = _alerts([d for d, _ in visible], scope, k)
     scope_dict: dict[str, Any] = {
@@ -239,19 +271,55 @@ def build(docs: Iterable[Mapping[str, Any]], scope: Scope, generated_at: dt.date
         messages_used=len(in_scope),
         headline=headline,
         map_cells=sorted(map_cells, key=lambda c: (-(c["messages"] or 0), c["lat"], c["lon"])),
+        countries=sorted(route_countries, key=lambda c: (-c["messages"], c["country"])),
         routes=sorted(routes, key=lambda r: (-(r["messages"] or 0), r["path"]))[:TOP],
         flows=sorted(flows, key=lambda f: (-(f["messages"] or 0), f["origin"], f["destination"]))[
-            :TOP
+            :MAX_FLOWS
         ],
         weeks=weeks,
         networks=sorted(networks, key=lambda n: (-n["messages"], n["network_id"]))[:TOP],
         alerts=alerts,
         suppressed=suppressed,
         definitions={
-            key: text.format(deg=MAP_CELL_DEGREES, n=BASELINE_WINDOWS)
+            key: text.format(deg=MAP_CELL_DEGREES, n=BASELINE_WINDOWS, z=Z_THRESHOLD,
+                             excess=MIN_ALERT_EXCESS, ratio=MIN_ALERT_RATIO,
+                             count=MIN_ALERT_COUNT, max_alerts=MAX_ALERTS)
             for key, text in DEFINITIONS.items()
         },
     )
+
+
+def describe_network(
+    network_id: str, members: list[Mapping[str, Any]], links: Mapping[str, int]
+) -> dict[str, Any]:
+    """What an analyst asks of a network.
+
+    Its size, who reported it, its main route, when it was active, the roles of its
+    persons and what evidence links its messages.
+    """
+    routes = Counter(str((d.get("route") or {}).get("path") or "") for d in members)
+    routes.pop("", None)
+    main_route, main_count = routes.most_common(1)[0] if routes else (None, 0)
+    days = sorted(incident_date(d) for d in members)
+    roles: Counter[str] = Counter()
+    persons = 0
+    for d in members:
+        persons += int((d.get("counts") or {}).get("persons") or len(d.get("persons") or []))
+        roles.update(str(p.get("role") or "UNKNOWN") for p in d.get("persons") or [])
+    return {
+        "network_id": network_id,
+        "messages": len(members),
+        "persons": persons,
+        "ncbs": sorted({str(d["source_ncb"]) for d in members}),
+        "main_route": main_route,
+        "main_route_messages": main_count,
+        "routes": len(routes),
+        "countries": sorted({c for d in members for c in _countries(d)}),
+        "first_seen": days[0].isoformat(),
+        "last_seen": days[-1].isoformat(),
+        "roles": dict(roles.most_common()),
+        "links": dict(sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
 
 
 def _countries(doc: Mapping[str, Any]) -> list[str]:
@@ -285,9 +353,11 @@ def _alerts(docs: list[Mapping[str, Any]], scope: Scope, k: int) -> list[dict[st
                 out.append({
                     "dimension": dimension, "value": value, "week": week, "messages": t.count,
                     "baseline": [b if b >= k else None for b in t.baseline],
-                    "median": t.median, "z": t.z,
+                    # A median under k would tell how small the baseline weeks are.
+                    "median": t.median if t.median >= k else None, "z": t.z,
                 })  # fmt: skip
-    return sorted(out, key=lambda a: (-a["z"], a["week"], a["value"]))
+    ranked = sorted(out, key=lambda a: (-a["z"], -a["messages"], a["week"], a["value"]))
+    return ranked[:MAX_ALERTS]
 
 
 def notice(b: Bulletin, created_at: dt.datetime) -> dict[str, Any]:

@@ -10,9 +10,12 @@ recomputation from the index.
 Trend signal: a robust z-score of a weekly cell against the same series' previous
 ``BASELINE_WINDOWS`` weeks (missing weeks count as zero):
 ``z = (x - median) / max(1.4826 * MAD, 1)``; an alert needs ``x >= MIN_ALERT_COUNT``,
-``z >= Z_THRESHOLD`` and a series known for at least the whole baseline (its first
-message is ``BASELINE_WINDOWS`` weeks or more before the window), so a route seen for the
-first time does not alert on its own history arriving.
+``z >= Z_THRESHOLD``, an effect large enough to matter (``x - median >= MIN_ALERT_EXCESS``
+messages and ``x >= MIN_ALERT_RATIO * median``: on sparse series the MAD is floored and
+a week of 5-6 messages against a baseline of 1-2 scored z >= 3.5 on steady data, noise
+to an analyst) and a series known for at least the whole baseline (its first message is
+``BASELINE_WINDOWS`` weeks or more before the window), so a route seen for the first time
+does not alert on its own history arriving.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ GRANULARITIES = (DAY, WEEK)
 BASELINE_WINDOWS = 8
 Z_THRESHOLD = 3.5
 MIN_ALERT_COUNT = 5
+MIN_ALERT_EXCESS = 8
+MIN_ALERT_RATIO = 1.5
 
 MEASURES = (
     "messages",
@@ -151,9 +156,9 @@ def trend(series_windows: Mapping[str, int], window: str, first_seen: str) -> Tr
     mad = float(statistics.median(abs(b - median) for b in baseline))
     z = (x - median) / max(1.4826 * mad, 1.0)
     known = first_seen <= previous[0]
-    return Trend(
-        x, baseline, median, mad, round(z, 3), known and x >= MIN_ALERT_COUNT and z >= Z_THRESHOLD
-    )
+    large = x - median >= MIN_ALERT_EXCESS and x >= MIN_ALERT_RATIO * median
+    alert = known and large and x >= MIN_ALERT_COUNT and z >= Z_THRESHOLD
+    return Trend(x, baseline, median, mad, round(z, 3), alert)
 
 
 def alert_id(series: str, window: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,4 +119,84 @@ def evaluate(docs: list[dict[str, Any]], truth: dict[str, dict[str, str]],
         combined=scores(strong | fuzzy_found, true_pairs),
         curve=curve,
         persons=len(refs),
+    )
+
+
+@dataclass(frozen=True)
+class NetworkAgreement:
+    """Networks found by the links against the networks the generator made.
+
+    A made network is a set of messages that share a true person (the links can join
+    nothing else); a found one is a connected component of the links (strong and fuzzy).
+    """
+
+    made: int  # made networks of two or more messages
+    found: int  # found networks of two or more messages
+    exact: int  # found networks equal to a made one
+    merged: int  # found networks that join messages of two or more made networks
+    split: int  # made networks spread over two or more found ones (links missed)
+
+    @property
+    def purity(self) -> float:
+        """Share of found networks that lie within one made network."""
+        return 1 - self.merged / self.found if self.found else 1.0
+
+
+def _components(pairs: Iterable[tuple[str, str]], nodes: Iterable[str]) -> dict[str, str]:
+    parent: dict[str, str] = {n: n for n in nodes}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[root(a)] = root(b)
+    return {n: root(n) for n in parent}
+
+
+def network_agreement(
+    docs: list[dict[str, Any]], truth: dict[str, dict[str, str]], threshold: float = FUZZY_THRESHOLD
+) -> NetworkAgreement:
+    """Compare the networks the links make with those the generator made (message level)."""
+    refs = [p for d in docs for p in person_refs(d)]
+    messages = [d["message_id"] for d in docs]
+    identity = {p.ref: truth.get(p.message_id, {}).get(p.person_id) for p in refs}
+    made_pairs = [
+        (p.message_id, "identity:" + str(identity[p.ref])) for p in refs if identity[p.ref]
+    ]
+    made_of = _components(made_pairs, messages)
+    found_pairs: list[tuple[str, str]] = []
+    by_id: dict[str, list[PersonRef]] = defaultdict(list)
+    by_block: dict[str, list[PersonRef]] = defaultdict(list)
+    for p in refs:
+        for key in p.identifiers:
+            by_id[key].append(p)
+        for key in blocking_keys(p):
+            by_block[key].append(p)
+    for group in by_id.values():
+        found_pairs += [(group[0].message_id, p.message_id) for p in group[1:]]
+    for group in by_block.values():
+        if len(group) > 400:  # as ``evaluate``
+            continue
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if a.message_id != b.message_id and fuzzy_score(a, b)[0] >= threshold:
+                    found_pairs.append((a.message_id, b.message_id))
+    found_of = _components(found_pairs, messages)
+    made_sets: dict[str, set[str]] = defaultdict(set)
+    found_sets: dict[str, set[str]] = defaultdict(set)
+    for m in messages:
+        made_sets[made_of[m]].add(m)
+        found_sets[found_of[m]].add(m)
+    made = [s for s in made_sets.values() if len(s) > 1]
+    found = [s for s in found_sets.values() if len(s) > 1]
+    made_frozen = {frozenset(s) for s in made}
+    return NetworkAgreement(
+        made=len(made),
+        found=len(found),
+        exact=sum(frozenset(s) in made_frozen for s in found),
+        merged=sum(len({made_of[m] for m in s}) > 1 for s in found),
+        split=sum(len({found_of[m] for m in s}) > 1 for s in made),
     )

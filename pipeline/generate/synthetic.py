@@ -8,6 +8,12 @@ The same seed gives the same output. What is controlled, for later stages to be 
   messages each, a few active at a time), rendered differently each time (Latin spelling
   variants, original script, swapped name order, a typo, a year-only birth date, document
   numbers and phones written in other formats), with their true identity in ``truth``;
+- each network working one corridor (``NETWORK_ROUTE_SHARE`` of its messages on its own
+  route, the others on a route from the same origin): drawn per message, routes spread
+  every network over the whole map (30-39 countries each), which no analyst would believe;
+- no two invented people with the same name, birth date and nationality: such namesakes
+  look like one person to any matcher (they merged unrelated networks), and they are rare
+  in real reporting at these volumes;
 - UPDATE and WITHDRAW messages that supersede earlier ones.
 """
 
@@ -32,6 +38,7 @@ DEFAULT_UNTIL = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
 UTC = dt.UTC
 
 ACTIVE_NETWORKS = 20  # networks a new message may be about (older ones have gone quiet)
+NETWORK_ROUTE_SHARE = 0.9  # messages of a network on its own corridor
 FACILITATOR_ROLES = ["SMUGGLER", "TRANSPORTER", "RECRUITER", "BROKER", "FACILITATOR", "FINANCIER"]
 TRAFFICKER_ROLES = ["RECRUITER", "EXPLOITER", "TRANSPORTER"]
 CONTROL = ["DEBT_BONDAGE", "FALSE_PROMISES", "WITHHOLDS_DOCUMENTS", "PHYSICAL_THREATS",
@@ -76,6 +83,14 @@ class Identity:
 
 
 @dataclass
+class Network:
+    """A smuggling or trafficking network: its corridor and its people by role."""
+
+    route: RouteTemplate
+    people: dict[bool, list[Identity]] = field(default_factory=lambda: {True: [], False: []})
+
+
+@dataclass
 class Generated:
     """Messages in publication order, and the ground truth behind them."""
 
@@ -97,7 +112,8 @@ class Generator:
         self.cfg = config
         self.rng = random.Random(config.seed)
         self.identities: list[Identity] = []
-        self._networks: list[dict[bool, list[Identity]]] = []  # per network: people by role
+        self._networks: list[Network] = []
+        self._namesakes: set[tuple[str, str, dt.date, str]] = set()
         self._phone_cache: dict[str, tuple[int, str]] = {}
         self._issued: set[str] = set()  # phones and document numbers are unique per identity
         self._counter = 0
@@ -131,6 +147,9 @@ class Generator:
         if not minor_ok:
             age = max(age, 18)
         birth = dt.date(self.cfg.until.year - age, rng.randint(1, 12), rng.randint(1, 28))
+        while (given[0], family[0], birth, nationality) in self._namesakes:
+            birth = dt.date(birth.year, rng.randint(1, 12), rng.randint(1, 28))
+        self._namesakes.add((given[0], family[0], birth, nationality))
         letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(2))
         doc = (f"{letters}{rng.randint(0, 9_999_999):07d}", nationality)
         while doc[0] in self._issued:
@@ -163,16 +182,24 @@ class Generator:
         msg = f"no unused phone number left for {country}"
         raise RuntimeError(msg)
 
-    def _pick_network(self) -> dict[bool, list[Identity]]:
+    def _pick_network(self) -> Network:
         """The network a new message is about: a new one now and then, else an active one."""
         if not self._networks or self.rng.random() < 1 / max(1, self.cfg.network_messages):
-            self._networks.append({True: [], False: []})
+            self._networks.append(Network(self.rng.choice(ROUTES)))
         first_active = max(0, len(self._networks) - ACTIVE_NETWORKS)
         return self._networks[self.rng.randrange(first_active, len(self._networks))]
 
-    def _pick_identity(self, nationality: str, facilitator: bool, minor_ok: bool,
-                       network: dict[bool, list[Identity]]) -> Identity:  # fmt: skip
-        pool = network[facilitator]
+    def _route_of(self, network: Network) -> RouteTemplate:
+        """The network's corridor, now and then another route from the same origin."""
+        if self.rng.random() < NETWORK_ROUTE_SHARE:
+            return network.route
+        origin = network.route.countries[0]
+        return self.rng.choice([r for r in ROUTES if r.countries[0] == origin])
+
+    def _pick_identity(
+        self, nationality: str, facilitator: bool, minor_ok: bool, network: Network
+    ) -> Identity:
+        pool = network.people[facilitator]
         if pool and self.rng.random() < self.cfg.reuse_share:
             return self.rng.choice(pool)
         ident = self._identity(nationality, facilitator, minor_ok)
@@ -239,7 +266,8 @@ class Generator:
     # -- one message --------------------------------------------------------------------
     def _message(self) -> tuple[dict[str, Any], dict[str, str]]:
         rng = self.rng
-        route: RouteTemplate = rng.choice(ROUTES)
+        network = self._pick_network()
+        route = self._route_of(network)
         countries = list(route.countries)
         reporter = rng.choice(countries[1:] if len(countries) > 1 else countries)
         event = self.cfg.until - dt.timedelta(days=rng.uniform(2, self.cfg.days))
@@ -267,7 +295,6 @@ class Generator:
                            "date": event_date.isoformat(), "place": "at sea"})  # fmt: skip
         truth: dict[str, str] = {}
         persons = []
-        network = self._pick_network()
         trafficking = route.incident_type != "SMUGGLING"
         roles = TRAFFICKER_ROLES if trafficking else FACILITATOR_ROLES
         for n in range(rng.choice([1, 1, 2])):

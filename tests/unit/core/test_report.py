@@ -119,14 +119,20 @@ def test_figures_add_up_and_the_gs_sees_everything() -> None:
          "persons": [{"role": "VICTIM"}, {"role": "SMUGGLER"}], "network_id": "net-x"}
         for i in range(7)
     ]  # fmt: skip
-    gs = build(docs, Scope(recipient="GS", region="Northern Africa"), NOW)
+    links = {"net-x": {"shared_phone": 4, "person_match": 9}}
+    gs = build(docs, Scope(recipient="GS", region="Northern Africa"), NOW, links)
     assert gs.headline == {"messages": 7, "persons": 14, "victims": 7, "minors": 0, "dead": 7,
                            "missing": 0, "fraudulent_documents": 0}  # fmt: skip
     assert gs.routes == [{"path": "LBY>ITA", "messages": 7, "persons": 14, "dead": 7, "missing": 0}]
     assert gs.flows[0] | {} == {"origin": "LBY", "destination": "ITA", "messages": 7, "persons": 14}
-    assert gs.networks == [
-        {"network_id": "net-x", "messages": 7, "countries": ["ITA", "LBY"], "ncbs": ["LBY"]}
-    ]
+    assert gs.networks == [{
+        "network_id": "net-x", "messages": 7, "persons": 14, "ncbs": ["LBY"],
+        "main_route": "LBY>ITA", "main_route_messages": 7, "routes": 1,
+        "countries": ["ITA", "LBY"], "first_seen": "2026-03-02", "last_seen": "2026-03-04",
+        "roles": {"VICTIM": 7, "SMUGGLER": 7},
+        "links": {"person_match": 9, "shared_phone": 4},  # most frequent evidence first
+    }]  # fmt: skip
+    assert gs.countries == [{"country": "ITA", "messages": 7}, {"country": "LBY", "messages": 7}]
     assert [w["week"] for w in gs.weeks] == ["2026-03-02"] and gs.weeks[0]["messages"] == 7
     assert len(gs.map_cells) == 1 and gs.map_cells[0]["messages"] == 7
     # ITA may not see the two H2 messages: 5 left, still at k = 5; at k = 6 all is suppressed.

@@ -11,6 +11,8 @@ from pipeline.core.synthesis import (
     BASELINE_WINDOWS,
     DAY,
     MIN_ALERT_COUNT,
+    MIN_ALERT_EXCESS,
+    MIN_ALERT_RATIO,
     WEEK,
     contributions,
     expired,
@@ -103,11 +105,25 @@ def test_no_alert_on_a_steady_series_a_new_one_or_a_small_count() -> None:
     assert not trend(small, "2026-03-02", "2025-01-06").alert
 
 
+def test_no_alert_without_an_effect_an_analyst_would_act_on() -> None:
+    # A sparse series: z is large (the MAD is floored at 1) but 6 against 1-2 is noise.
+    sparse = _weeks([1, 2, 1, 0, 2, 1, 1, 2, 6])
+    t = trend(sparse, "2026-03-02", "2025-01-06")
+    assert t.z >= 3.5 and not t.alert
+    # A busy, very steady series: +12 % is beyond its tiny spread but not a surge.
+    busy = _weeks([100, 101, 100, 99, 100, 101, 100, 100, 112])
+    t = trend(busy, "2026-03-02", "2025-01-06")
+    assert t.z >= 3.5 and not t.alert
+    # The same series doubling is one.
+    assert trend(_weeks([1, 2, 1, 0, 2, 1, 1, 2, 12]), "2026-03-02", "2025-01-06").alert
+
+
 @given(st.lists(st.integers(0, 50), min_size=BASELINE_WINDOWS + 1, max_size=BASELINE_WINDOWS + 1))
 def test_an_alert_needs_a_count_above_every_robust_bound(counts: list[int]) -> None:
     t = trend(_weeks(counts), "2026-03-02", "2025-01-06")
     if t.alert:
         assert t.count >= MIN_ALERT_COUNT and t.count > t.median and t.z >= 3.5
+        assert t.count - t.median >= MIN_ALERT_EXCESS and t.count >= MIN_ALERT_RATIO * t.median
 
 
 def test_windows_expire_counted_back_from_the_newest() -> None:

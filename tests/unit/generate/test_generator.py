@@ -86,3 +86,33 @@ def test_people_recur_within_networks_not_across_the_whole_data_set() -> None:
     shared = [n for n in sizes.values() if n > 1]
     assert len(shared) > 50  # many networks, each seen in several messages
     assert max(sizes.values()) < 200  # none swallowing the data set
+
+
+def test_networks_found_are_networks_made_and_each_works_a_corridor() -> None:
+    """Over-merged networks came from the generator (routes drawn per message, namesakes):
+    found networks must lie within made ones, and a made network keep to its corridor."""
+    from pipeline.generate.evaluate import enriched_documents, network_agreement
+
+    data = generate(GeneratorConfig(count=3000, seed=33))
+    docs = enriched_documents(data, MessageValidator(default_store().get(HST_MESSAGE).raw))
+    agreement = network_agreement(docs, data.truth)
+    assert agreement.found > 100 and agreement.exact > 30
+    assert agreement.purity >= 0.99, agreement
+    # A made network (messages sharing a true person) keeps to one corridor.
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for message_id, people in data.truth.items():
+        for identity in people.values():
+            parent[root("m:" + message_id)] = root("i:" + identity)
+    routes: dict[str, list[str]] = defaultdict(list)
+    for d in docs:
+        routes[root("m:" + d["message_id"])].append(d["route"]["path"].split(">")[0])
+    big = [origins for origins in routes.values() if len(origins) >= 10]
+    assert len(big) > 20
+    assert all(max(map(origins.count, origins)) == len(origins) for origins in big)

@@ -281,9 +281,15 @@ def build(
         alerts=alerts,
         suppressed=suppressed,
         definitions={
-            key: text.format(deg=MAP_CELL_DEGREES, n=BASELINE_WINDOWS, z=Z_THRESHOLD,
-                             excess=MIN_ALERT_EXCESS, ratio=MIN_ALERT_RATIO,
-                             count=MIN_ALERT_COUNT, max_alerts=MAX_ALERTS)
+            key: text.format(
+                deg=MAP_CELL_DEGREES,
+                n=BASELINE_WINDOWS,
+                z=Z_THRESHOLD,
+                excess=MIN_ALERT_EXCESS,
+                ratio=MIN_ALERT_RATIO,
+                count=MIN_ALERT_COUNT,
+                max_alerts=MAX_ALERTS,
+            )
             for key, text in DEFINITIONS.items()
         },
     )
@@ -356,7 +362,7 @@ def _alerts(docs: list[Mapping[str, Any]], scope: Scope, k: int) -> list[dict[st
                     # A median under k would tell how small the baseline weeks are.
                     "median": t.median if t.median >= k else None, "z": t.z,
                 })  # fmt: skip
-    ranked = sorted(out, key=lambda a: (-a["z"], -a["messages"], a["week"], a["value"]))
+    ranked = sorted(out, key=lambda a: (-float(a["z"]), -int(a["messages"]), a["week"], a["value"]))
     return ranked[:MAX_ALERTS]
 
 

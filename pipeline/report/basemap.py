@@ -8,6 +8,7 @@ symbols rely on, and reads well from a region to the whole world.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -49,7 +50,7 @@ class Country:
 
 def _ring_area_centroid(ring: Sequence[LonLat]) -> tuple[float, LonLat]:
     area = cx = cy = 0.0
-    for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
         cross = x0 * y1 - x1 * y0
         area += cross
         cx += (x0 + x1) * cross
@@ -144,8 +145,10 @@ def crop(
     max_height: float = 600.0,
     min_span: float = 0.45,
 ) -> View:
-    """The view that holds every point with a margin, at least ``min_span`` wide (about
-    25 degrees of longitude at the equator), widened to fill the page's aspect ratio."""
+    """The view that holds every point with a margin, widened to the page's aspect ratio.
+
+    At least ``min_span`` wide and high (about 25 degrees of longitude at the equator).
+    """
     projected = [equal_earth(lon, lat) for lon, lat in points] or [equal_earth(0, 20)]
     xs, ys = [p[0] for p in projected], [p[1] for p in projected]
     west, east, south, north = min(xs), max(xs), min(ys), max(ys)

@@ -149,19 +149,20 @@ def map_svg(
         symbols.append(Box(x - r, y - r, x + r, y + r))
         value = f"{int(c['messages']):,}"
         labels.try_place(
-            value, [(x + r + 2, y + 4, "start"), (x - r - 2, y + 4, "end"), (x, y - r - 3, "middle")],
+            value,
+            [(x + r + 2, y + 4, "start"), (x - r - 2, y + 4, "end"), (x, y - r - 3, "middle")],
             "value",
         )
     parts += drawn
     # Country names after the values, around the symbols, most concerned countries first.
     by_code = {country.iso3: country for country, _ in shown if country.iso3}
     for code, _n in sorted(route_countries.items(), key=lambda kv: (-kv[1], kv[0])):
-        country = by_code.get(code)
-        if country is None:
+        named = by_code.get(code)
+        if named is None:
             continue
-        x, y = view.px(*country.label_at)
+        x, y = view.px(*named.label_at)
         labels.try_place(
-            country.name,
+            named.name,
             [(x, y, "middle"), (x, y + 13, "middle"), (x, y - 13, "middle")],
             "country",
             blocked=symbols,
@@ -175,7 +176,9 @@ def map_svg(
 
 
 def _legend(view: View, biggest: int, radius: Any) -> str:
-    values = sorted({biggest, max(1, round(biggest / 4)), max(1, round(biggest / 16))}, reverse=True)
+    values = sorted(
+        {biggest, max(1, round(biggest / 4)), max(1, round(biggest / 16))}, reverse=True
+    )
     r_max = radius(biggest)
     x0, base = 14 + r_max, view.height - 12
     parts = [
@@ -193,8 +196,10 @@ def _legend(view: View, biggest: int, radius: Any) -> str:
 
 
 def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0) -> str:
-    """Messages per week as bars, with a value axis, month ticks and every value on hover;
-    a suppressed week is an outlined bar up to k labelled "< k"."""
+    """Messages per week as bars, with a value axis, month ticks and every value on hover.
+
+    A suppressed week is an outlined bar up to k labelled "< k".
+    """
     height, left, bottom, top_pad = 220.0, 44.0, 26.0, 14.0
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     values = [w["messages"] for w in weeks]
@@ -213,7 +218,9 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
     for i, w in enumerate(weeks):
         x = left + i * step
         v = w["messages"]
-        label = f"week of {w['week']}: " + (f"{v:,} messages" if v is not None else f"< {k} messages")
+        label = f"week of {w['week']}: " + (
+            f"{v:,} messages" if v is not None else f"< {k} messages"
+        )
         if v is None:
             h = k * scale
             parts.append(
@@ -246,7 +253,9 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
         assert v is not None
         x = left + i * step + step / 2
         y = top_pad + plot_h - v * scale - 4
-        parts.append(f'<text class="value" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{v:,}</text>')
+        parts.append(
+            f'<text class="value" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{v:,}</text>'
+        )
     parts.append(
         f'<line x1="{left}" y1="{top_pad + plot_h:.1f}" x2="{width - 8:.0f}" '
         f'y2="{top_pad + plot_h:.1f}" stroke="{AXIS}"/>'

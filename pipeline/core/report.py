@@ -343,7 +343,7 @@ def _alerts(docs: list[Mapping[str, Any]], scope: Scope, k: int) -> list[dict[st
             series[("route", path)][week] += 1
         if d.get("incident_sub_region"):
             series[("region", str(d["incident_sub_region"]))][week] += 1
-    out = []
+    out: list[dict[str, Any]] = []
     for (dimension, value), counts in sorted(series.items()):
         first = min(counts)
         for week in sorted(counts):

@@ -50,12 +50,14 @@ def _recipient(text: str) -> str:
 
 def make_bulletin(scope: Scope) -> Bulletin:
     """Read the scope's messages from the index and build the recipient's bulletin."""
-    from pipeline.report.source import fetch
+    from pipeline.report.source import fetch, network_links
     from pipeline.search.client import sync_client
 
     cfg = common.settings()
-    docs = fetch(sync_client(cfg), cfg.index_alias, scope)
-    return build(docs, scope, dt.datetime.now(tz=dt.UTC).replace(microsecond=0))
+    es = sync_client(cfg)
+    docs = fetch(es, cfg.index_alias, scope)
+    now = dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
+    return build(docs, scope, now, network_links(es, cfg.links_alias))
 
 
 def report(

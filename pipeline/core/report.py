@@ -31,7 +31,7 @@ import hashlib
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -85,6 +85,9 @@ DEFINITIONS: dict[str, str] = {
     "suppression": "Any figure built from fewer than k messages is shown as '< k' so no "
     "individual incident can be singled out.",
 }
+
+
+LinkLookup = Callable[[str, list[str]], Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -162,11 +165,12 @@ def build(
     docs: Iterable[Mapping[str, Any]],
     scope: Scope,
     generated_at: dt.datetime,
-    links: Mapping[str, Mapping[str, int]] | None = None,
+    links: LinkLookup | None = None,
 ) -> Bulletin:
     """The bulletin of ``scope`` from indexed message documents (any superset of the scope).
 
-    ``links``: per network id, its links by kind of evidence (``network_links``).
+    ``links(network_id, message_ids)``: the links between those messages by kind of
+    evidence, asked for the listed networks only, with their listable messages only.
     """
     k = max(1, scope.k)
     visible: list[tuple[Mapping[str, Any], str]] = []
@@ -250,11 +254,12 @@ def build(
         if level == FULL and d.get("network_id"):
             by_network[str(d["network_id"])].append(d)
     networks: list[dict[str, Any]] = []
-    for nid, members in by_network.items():
+    for nid, members in sorted(by_network.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         if len(members) < k:
             suppressed += 1
-            continue
-        networks.append(describe_network(nid, members, (links or {}).get(nid, {})))
+        elif len(networks) < TOP:
+            evidence = links(nid, [str(d["message_id"]) for d in members]) if links else {}
+            networks.append(describe_network(nid, members, evidence))
 
     alerts = _alerts([d for d, _ in visible], scope, k)
     scope_dict: dict[str, Any] = {
@@ -277,7 +282,7 @@ def build(
             :MAX_FLOWS
         ],
         weeks=weeks,
-        networks=sorted(networks, key=lambda n: (-n["messages"], n["network_id"]))[:TOP],
+        networks=networks,
         alerts=alerts,
         suppressed=suppressed,
         definitions={

@@ -18,7 +18,8 @@ from pipeline.report.basemap import View, country_paths, crop
 SEA, LAND, BORDER, ROUTE_LAND = "#e8f0f7", "#fbfaf7", "#a9b4bf", "#efe6d6"
 SYMBOL, AXIS, GRID, INK, MUTED = "#c2410c", "#57606a", "#e5e9ee", "#1b1f24", "#8c959f"
 FONT_PX = 11.0
-CHAR_PX = 0.6 * FONT_PX  # mean advance of a sans-serif character, for label boxes
+CHAR_PX = 0.6 * FONT_PX
+MAX_VALUE_LABELS = 15  # mean advance of a sans-serif character, for label boxes
 
 
 def _e(text: Any) -> str:
@@ -148,6 +149,8 @@ def map_svg(
         )
         symbols.append(Box(x - r, y - r, x + r, y + r))
         value = f"{int(c['messages']):,}"
+        if len(symbols) > MAX_VALUE_LABELS:  # the largest places carry their value
+            continue
         labels.try_place(
             value,
             [(x + r + 2, y + 4, "start"), (x - r - 2, y + 4, "end"), (x, y - r - 3, "middle")],
@@ -215,6 +218,7 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
             f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(t)}</text>'
         )
     previous_month = None
+    last_label_x = -1e9
     for i, w in enumerate(weeks):
         x = left + i * step
         v = w["messages"]
@@ -224,14 +228,14 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
         if v is None:
             h = k * scale
             parts.append(
-                f'<rect class="bar suppressed" x="{x + 1:.1f}" y="{top_pad + plot_h - h:.1f}" '
+                f'<rect class="week suppressed" x="{x + 1:.1f}" y="{top_pad + plot_h - h:.1f}" '
                 f'width="{max(step - 2, 1):.1f}" height="{h:.1f}" fill="none" stroke="{MUTED}" '
                 f'stroke-dasharray="2 2"><title>{_e(label)}</title></rect>'
             )
         else:
             h = v * scale
             parts.append(
-                f'<rect class="bar" x="{x + 1:.1f}" y="{top_pad + plot_h - h:.1f}" '
+                f'<rect class="week" x="{x + 1:.1f}" y="{top_pad + plot_h - h:.1f}" '
                 f'width="{max(step - 2, 1):.1f}" height="{h:.1f}" fill="#0969da">'
                 f"<title>{_e(label)}</title></rect>"
             )
@@ -242,8 +246,12 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
             parts.append(
                 f'<line x1="{x:.1f}" y1="{top_pad + plot_h:.1f}" x2="{x:.1f}" '
                 f'y2="{top_pad + plot_h + 4:.1f}" stroke="{AXIS}"/>'
-                f'<text class="tick" x="{x + 2:.1f}" y="{height - 8:.0f}">{_e(name)}</text>'
             )
+            if x - last_label_x >= len(name) * CHAR_PX + 6:  # no label over the previous one
+                parts.append(
+                    f'<text class="tick" x="{x + 2:.1f}" y="{height - 8:.0f}">{_e(name)}</text>'
+                )
+                last_label_x = x
             previous_month = month
     # The last and the largest shown weeks carry their value on the chart itself.
     shown = [(i, v) for i, v in enumerate(values) if v is not None]

@@ -6,11 +6,10 @@ Every value is escaped; suppressed values are shown as "< k".
 from __future__ import annotations
 
 import html
-import math
 from typing import Any
 
-from pipeline.core.geo import reference_points
-from pipeline.core.report import HEADLINE, MAP_CELL_DEGREES, Bulletin
+from pipeline.core.report import HEADLINE, Bulletin
+from pipeline.report.charts import map_svg, weekly_svg
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:980px;color:#1b1f24;padding:0 1rem}
@@ -23,7 +22,11 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar{background:#0969da;height:.7rem;display:inline-block;vertical-align:middle}
 .sup{color:#8c959f}.none{color:#57606a;font-style:italic}
-svg text{font:10px system-ui,sans-serif}
+svg text{font:11px system-ui,sans-serif}svg text.value{font-weight:600;fill:#7c2d12}
+svg text.country{font-style:italic;fill:#444c56;paint-order:stroke;stroke:#fff;stroke-width:3px}
+svg text.value{paint-order:stroke;stroke:#fff;stroke-width:3px}svg .tick{fill:#57606a}
+.transit{color:#57606a}.meta{color:#57606a}code{font-size:.8rem}
+table.matrix td,table.matrix th{text-align:right}table.matrix th:first-child{text-align:left}
 """
 
 
@@ -53,42 +56,12 @@ def _headline(b: Bulletin, k: int) -> str:
 def _map(b: Bulletin, k: int) -> str:
     if not b.map_cells:
         return f'<p class="none">No place with {k} or more messages.</p>{_definition(b, "map")}'
-    lats = [c["lat"] for c in b.map_cells]
-    lons = [c["lon"] for c in b.map_cells]
-    pad = max(5.0, MAP_CELL_DEGREES * 2)
-    south, north = max(-90.0, min(lats) - pad), min(90.0, max(lats) + pad)
-    west, east = max(-180.0, min(lons) - pad), min(180.0, max(lons) + pad)
-    width, height = 900.0, max(260.0, min(560.0, 900.0 * (north - south) / max(east - west, 1)))
-
-    def xy(lat: float, lon: float) -> tuple[float, float]:
-        return (lon - west) / (east - west) * width, (north - lat) / (north - south) * height
-
-    parts = [f'<rect width="{width:.0f}" height="{height:.0f}" fill="#f6f8fa"/>']
-    step = 10 if max(east - west, north - south) > 30 else 5
-    for lon in range(math.ceil(west / step) * step, int(east) + 1, step):
-        x, _ = xy(0, lon)
-        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height:.0f}" stroke="#d0d7de"/>'
-                     f'<text x="{x + 2:.1f}" y="{height - 3:.0f}" fill="#8c959f">{lon}°</text>')  # fmt: skip
-    for lat in range(math.ceil(south / step) * step, int(north) + 1, step):
-        _, y = xy(lat, 0)
-        parts.append(f'<line x1="0" y1="{y:.1f}" x2="{width:.0f}" y2="{y:.1f}" stroke="#d0d7de"/>'
-                     f'<text x="2" y="{y - 2:.1f}" fill="#8c959f">{lat}°</text>')  # fmt: skip
-    # Countries' reference points, for orientation (no boundaries are shipped).
-    for code, (plat, plon) in sorted(reference_points().items()):
-        if south <= plat <= north and west <= plon <= east:
-            x, y = xy(plat, plon)
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.5" fill="#8c959f"/>'
-                         f'<text x="{x + 3:.1f}" y="{y + 3:.1f}" fill="#8c959f">{_e(code)}</text>')  # fmt: skip
-    biggest = max(c["messages"] for c in b.map_cells)
-    for c in b.map_cells:
-        x, y = xy(c["lat"], c["lon"])
-        r = 3 + 17 * math.sqrt(c["messages"] / biggest)
-        title = f"{c['messages']} messages, {c['dead']} dead, {c['missing']} missing near {c['lat']:.0f}, {c['lon']:.0f}"
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="#cf222e" fill-opacity=".45" '
-                     f'stroke="#cf222e"><title>{_e(title)}</title></circle>')  # fmt: skip
-    svg = (f'<svg role="img" aria-label="Incident places" viewBox="0 0 {width:.0f} {height:.0f}" '
-           f'width="100%">{"".join(parts)}</svg>')  # fmt: skip
-    return svg + _definition(b, "map")
+    countries = {str(c["country"]): int(c["messages"]) for c in b.countries}
+    return (
+        map_svg(b.map_cells, countries, k)
+        + '<p class="def">Boundaries: Natural Earth 1:110m (public domain). Shaded: countries '
+        f"on the routes of {k} or more messages.</p>" + _definition(b, "map")
+    )
 
 
 def _bars(rows: list[tuple[str, int | None]], k: int) -> str:
@@ -110,28 +83,118 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 def _weeks(b: Bulletin, k: int) -> str:
     if not b.weeks:
         return '<p class="none">No message in scope.</p>'
-    width, height, gap = 900.0, 180.0, 1.0
-    bar = width / len(b.weeks)
-    top = max([w["messages"] or 0 for w in b.weeks], default=1) or 1
-    parts = []
-    for i, w in enumerate(b.weeks):
-        x = i * bar
-        if w["messages"] is None:
-            h, colour, label = height * 0.05, "#d0d7de", f"< {k}"
-        else:
-            h, colour, label = height * w["messages"] / top, "#0969da", str(w["messages"])
-        parts.append(f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{max(bar - gap, 1):.1f}" '
-                     f'height="{h:.1f}" fill="{colour}"><title>week of {_e(w["week"])}: '
-                     f'{_e(label)} messages</title></rect>')  # fmt: skip
-    first, last = b.weeks[0]["week"], b.weeks[-1]["week"]
-    svg = (f'<svg role="img" aria-label="Messages per week" viewBox="0 0 {width:.0f} {height + 14:.0f}" '
-           f'width="100%">{"".join(parts)}<text x="0" y="{height + 12:.0f}">{_e(first)}</text>'
-           f'<text x="{width:.0f}" y="{height + 12:.0f}" text-anchor="end">{_e(last)}</text></svg>')  # fmt: skip
     rows = [[_e(w["week"]), *(f"<span class='n'>{_n(w[m], k)}</span>" for m in
              ("messages", "persons", "victims", "dead", "missing"))] for w in b.weeks]  # fmt: skip
     table = _table(["week", "messages", "persons", "victims", "dead", "missing"], rows)
-    return (f"{svg}<details><summary>Weekly figures</summary>{table}</details>"
-            f"{_definition(b, 'weeks')}")  # fmt: skip
+    return (
+        f"{weekly_svg(b.weeks, k)}<details><summary>Weekly figures</summary>{table}</details>"
+        f"{_definition(b, 'weeks')}"
+    )
+
+
+def _path(path: str) -> str:
+    countries = path.split(">")
+    if len(countries) < 3:
+        return _e(" → ".join(countries))
+    transit = " → ".join(countries[1:-1])
+    return f"{_e(countries[0])} → <span class='transit'>{_e(transit)}</span> → {_e(countries[-1])}"
+
+
+def _routes(b: Bulletin, k: int) -> str:
+    if not b.routes:
+        return f'<p class="none">No route with {k} or more messages.</p>'
+    top = max(int(r["messages"]) for r in b.routes) or 1
+    rows = [
+        [
+            _path(r["path"]),
+            f"<span class='n'>{_n(r['messages'], k)}</span>",
+            f"<span class='bar' style='width:{int(r['messages']) / top * 140:.0f}px'></span>",
+            f"<span class='n'>{_n(r['persons'], k)}</span>",
+            f"<span class='n'>{_n(r['dead'], k)}</span>",
+            f"<span class='n'>{_n(r['missing'], k)}</span>",
+        ]
+        for r in b.routes
+    ]
+    return _table(["route (origin → transits → destination)", "messages", "", "persons", "dead",
+                   "missing"], rows)  # fmt: skip
+
+
+def _flows(b: Bulletin, k: int, size: int = 8) -> str:
+    """Origins by destinations: the pairs as a matrix, the largest origins and destinations."""
+    if not b.flows:
+        return f'<p class="none">No flow with {k} or more messages.</p>'
+    by_origin: dict[str, int] = {}
+    by_destination: dict[str, int] = {}
+    cell: dict[tuple[str, str], int] = {}
+    for f in b.flows:
+        n = int(f["messages"])
+        cell[(f["origin"], f["destination"])] = n
+        by_origin[f["origin"]] = by_origin.get(f["origin"], 0) + n
+        by_destination[f["destination"]] = by_destination.get(f["destination"], 0) + n
+    origins = sorted(by_origin, key=lambda c: (-by_origin[c], c))[:size]
+    destinations = sorted(by_destination, key=lambda c: (-by_destination[c], c))[:size]
+    top = max(cell.values()) or 1
+    head = "".join(f"<th class='n'>{_e(d)}</th>" for d in destinations)
+    body = []
+    for o in origins:
+        cells = []
+        for d in destinations:
+            pair = cell.get((o, d))
+            if pair is None:
+                cells.append("<td class='n'></td>")
+            else:
+                shade = 0.08 + 0.6 * pair / top
+                cells.append(f"<td class='n' style='background:rgba(9,105,218,{shade:.2f})' "
+                             f"title='{_e(o)} → {_e(d)}: {pair:,} messages'>{pair:,}</td>")  # fmt: skip
+        body.append(f"<tr><th>{_e(o)}</th>{''.join(cells)}</tr>")
+    return (
+        f"<table class='matrix'><tr><th>origin ↓ · destination →</th>{head}</tr>"
+        f"{''.join(body)}</table>"
+    )
+
+
+def _networks(b: Bulletin, k: int) -> str:
+    if not b.networks:
+        return f'<p class="none">No network with {k} or more messages.</p>'
+    rows = []
+    for n in b.networks:
+        roles = ", ".join(f"{_e(r.lower().replace('_', ' '))} {c:,}" for r, c in n["roles"].items())
+        links = ", ".join(f"{_e(kind.replace('_', ' '))} {c:,}" for kind, c in n["links"].items())
+        route = (
+            f"{_path(n['main_route'])} <span class='meta'>({n['main_route_messages']:,} of "
+            f"{n['messages']:,}; {n['routes']} route(s))</span>"
+            if n["main_route"]
+            else "-"
+        )
+        rows.append([
+            f"<code>{_e(n['network_id'])}</code>",
+            f"<span class='n'>{n['messages']:,}</span>",
+            f"<span class='n'>{n['persons']:,}</span>",
+            _e(", ".join(n["ncbs"])),
+            route,
+            f"{_e(n['first_seen'])} – {_e(n['last_seen'])}",
+            roles or "-",
+            links or "-",
+        ])  # fmt: skip
+    return _table(["network", "messages", "persons", "reported by", "main route",
+                   "first – last incident", "roles", "links by evidence"], rows)  # fmt: skip
+
+
+def _alerts(b: Bulletin, k: int) -> str:
+    if not b.alerts:
+        return '<p class="none">No alert.</p>'
+    rows = []
+    for a in b.alerts:
+        median = _n(a["median"], k) if a["median"] is not None else f"below {k}"
+        baseline = " ".join(f"<span class='n'>{_n(v, k)}</span>" for v in a["baseline"])
+        rows.append([
+            _e(a["week"]), _e(f"{a['dimension']} "), _path(a["value"]) if a["dimension"] == "route"
+            else _e(a["value"]), f"<b class='n'>{a['messages']:,}</b>", median, baseline,
+            f"{a['z']:.1f}",
+        ])  # fmt: skip
+    weeks = len(b.alerts[0]["baseline"])
+    return _table(["week", "series", "", "messages", "baseline median",
+                   f"previous {weeks} weeks", "robust z"], rows)  # fmt: skip
 
 
 def render(b: Bulletin) -> str:
@@ -140,21 +203,6 @@ def render(b: Bulletin) -> str:
     scope = b.scope
     where = _e(scope["region"] or "all regions")
     period = f"{_e(scope['since'] or 'the beginning')} to {_e(scope['until'] or 'today')}"
-    routes = _bars([(r["path"], r["messages"]) for r in b.routes], k) if b.routes else (
-        f'<p class="none">No route with {k} or more messages.</p>')  # fmt: skip
-    flows = _bars([(f"{f['origin']} → {f['destination']}", f["messages"]) for f in b.flows], k) if b.flows else (
-        f'<p class="none">No flow with {k} or more messages.</p>')  # fmt: skip
-    networks = _table(
-        ["network", "messages", "countries", "reporting NCBs"],
-        [[_e(n["network_id"]), _n(n["messages"], k), _e(", ".join(n["countries"])),
-          _e(", ".join(n["ncbs"]))] for n in b.networks],
-    ) if b.networks else f'<p class="none">No network with {k} or more messages.</p>'  # fmt: skip
-    alerts = _table(
-        ["week", "series", "messages", f"previous {len(b.alerts[0]['baseline'])} weeks", "median", "robust z"],
-        [[_e(a["week"]), _e(f"{a['dimension']} {a['value']}"), _n(a["messages"], k),
-          ", ".join(_n(v, k) for v in a["baseline"]), _n(a["median"], k), f"{a['z']:.1f}"]
-         for a in b.alerts],
-    ) if b.alerts else '<p class="none">No alert.</p>'  # fmt: skip
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
@@ -169,10 +217,10 @@ handling restrictions. {_e(b.definitions["suppression"])} (k = {k};
 {b.suppressed:,} figures suppressed).</p>
 <h2>Headline figures</h2>{_headline(b, k)}
 <h2>Incident places</h2>{_map(b, k)}
-<h2>Routes</h2>{routes}{_definition(b, "routes")}
-<h2>Flows, origin to destination</h2>{flows}{_definition(b, "flows")}
+<h2>Alerts</h2>{_alerts(b, k)}{_definition(b, "alerts")}
 <h2>Weekly trend</h2>{_weeks(b, k)}
-<h2>Largest networks</h2>{networks}{_definition(b, "networks")}
-<h2>Alerts</h2>{alerts}{_definition(b, "alerts")}
+<h2>Routes</h2>{_routes(b, k)}{_definition(b, "routes")}
+<h2>Flows, origin to destination</h2>{_flows(b, k)}{_definition(b, "flows")}
+<h2>Largest networks</h2>{_networks(b, k)}{_definition(b, "networks")}
 </body></html>
 """

@@ -119,8 +119,14 @@ def test_figures_add_up_and_the_gs_sees_everything() -> None:
          "persons": [{"role": "VICTIM"}, {"role": "SMUGGLER"}], "network_id": "net-x"}
         for i in range(7)
     ]  # fmt: skip
-    links = {"net-x": {"shared_phone": 4, "person_match": 9}}
+    asked: list[tuple[str, list[str]]] = []
+
+    def links(network_id: str, message_ids: list[str]) -> dict[str, int]:
+        asked.append((network_id, sorted(message_ids)))
+        return {"shared_phone": 4, "person_match": 9}
+
     gs = build(docs, Scope(recipient="GS", region="Northern Africa"), NOW, links)
+    assert asked == [("net-x", sorted(d["message_id"] for d in docs))]
     assert gs.headline == {"messages": 7, "persons": 14, "victims": 7, "minors": 0, "dead": 7,
                            "missing": 0, "fraudulent_documents": 0}  # fmt: skip
     assert gs.routes == [{"path": "LBY>ITA", "messages": 7, "persons": 14, "dead": 7, "missing": 0}]

@@ -17,6 +17,7 @@ from pipeline.core.matching import (
     blocking_keys,
     fuzzy_score,
     person_refs,
+    strong_links,
 )
 from pipeline.core.validation import MessageValidator
 from pipeline.generate.synthetic import Generated
@@ -67,8 +68,9 @@ class MatchEvaluation:
     persons: int
 
 
-def evaluate(docs: list[dict[str, Any]], truth: dict[str, dict[str, str]],
-             threshold: float = FUZZY_THRESHOLD) -> MatchEvaluation:  # fmt: skip
+def evaluate(
+    docs: list[dict[str, Any]], truth: dict[str, dict[str, str]], threshold: float = FUZZY_THRESHOLD
+) -> MatchEvaluation:
     """Compare pairwise links with the truth (pairs of persons in different messages)."""
     refs = [p for d in docs for p in person_refs(d)]
     identity = {p.ref: truth.get(p.message_id, {}).get(p.person_id) for p in refs}
@@ -84,8 +86,13 @@ def evaluate(docs: list[dict[str, Any]], truth: dict[str, dict[str, str]],
         x, y = sorted((a.ref, b.ref))
         return x, y
 
-    strong = {pair(a, b) for group in by_id.values() for a in group for b in group
-              if a.message_id != b.message_id}  # fmt: skip
+    strong = {
+        pair(a, b)
+        for group in by_id.values()
+        for a in group
+        for b in group
+        if a.message_id != b.message_id
+    }
     true_pairs = set()
     by_identity: dict[str, list[PersonRef]] = defaultdict(list)
     for p in refs:
@@ -156,6 +163,63 @@ def _components(pairs: Iterable[tuple[str, str]], nodes: Iterable[str]) -> dict[
     return {n: root(n) for n in parent}
 
 
+@dataclass(frozen=True)
+class OfflineLink:
+    """A link between two messages, found offline the way the match stage finds it."""
+
+    a: str
+    b: str
+    reason: str
+
+
+def offline_links(
+    docs: list[dict[str, Any]], threshold: float = FUZZY_THRESHOLD
+) -> list[OfflineLink]:
+    """Message links from shared identifiers and fuzzy person matches (no stream needed)."""
+    refs = [p for d in docs for p in person_refs(d)]
+    links: list[OfflineLink] = []
+    by_id: dict[str, list[PersonRef]] = defaultdict(list)
+    by_block: dict[str, list[PersonRef]] = defaultdict(list)
+    for p in refs:
+        for key in p.identifiers:
+            by_id[key].append(p)
+        for key in blocking_keys(p):
+            by_block[key].append(p)
+    for key, group in by_id.items():
+        for p in group[1:]:
+            links += [
+                OfflineLink(x.messages[0], x.messages[1], x.reason)
+                for x in strong_links(p, group[:1], key)
+            ]
+    for group in by_block.values():
+        if len(group) > 400:  # as ``evaluate``
+            continue
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if a.message_id != b.message_id and fuzzy_score(a, b)[0] >= threshold:
+                    links.append(OfflineLink(a.message_id, b.message_id, "name + birth date"))
+    return links
+
+
+def offline_networks(docs: list[dict[str, Any]], links: list[OfflineLink]) -> dict[str, str]:
+    """Message id -> network id, for the messages of linked sets of two or more.
+
+    The id is ``NET-`` and a digest of the set's smallest message id.
+    """
+    import hashlib
+
+    of = _components([(x.a, x.b) for x in links], [d["message_id"] for d in docs])
+    members: dict[str, list[str]] = defaultdict(list)
+    for m, root in of.items():
+        members[root].append(m)
+    out: dict[str, str] = {}
+    for group in members.values():
+        if len(group) > 1:
+            digest = hashlib.sha1(min(group).encode(), usedforsecurity=False).hexdigest()[:12]
+            out.update({m: f"NET-{digest.upper()}" for m in group})
+    return out
+
+
 def network_agreement(
     docs: list[dict[str, Any]], truth: dict[str, dict[str, str]], threshold: float = FUZZY_THRESHOLD
 ) -> NetworkAgreement:
@@ -167,24 +231,7 @@ def network_agreement(
         (p.message_id, "identity:" + str(identity[p.ref])) for p in refs if identity[p.ref]
     ]
     made_of = _components(made_pairs, messages)
-    found_pairs: list[tuple[str, str]] = []
-    by_id: dict[str, list[PersonRef]] = defaultdict(list)
-    by_block: dict[str, list[PersonRef]] = defaultdict(list)
-    for p in refs:
-        for key in p.identifiers:
-            by_id[key].append(p)
-        for key in blocking_keys(p):
-            by_block[key].append(p)
-    for group in by_id.values():
-        found_pairs += [(group[0].message_id, p.message_id) for p in group[1:]]
-    for group in by_block.values():
-        if len(group) > 400:  # as ``evaluate``
-            continue
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                if a.message_id != b.message_id and fuzzy_score(a, b)[0] >= threshold:
-                    found_pairs.append((a.message_id, b.message_id))
-    found_of = _components(found_pairs, messages)
+    found_of = _components([(x.a, x.b) for x in offline_links(docs, threshold)], messages)
     made_sets: dict[str, set[str]] = defaultdict(set)
     found_sets: dict[str, set[str]] = defaultdict(set)
     for m in messages:

@@ -87,6 +87,9 @@ def _osmem(cfg: Any) -> Iterator[tuple[Any, int | None]]:
 def bench(
     messages: int = typer.Option(10_000, help="Messages per publish run."),
     e2e_messages: int = typer.Option(3000, help="Messages in the end-to-end run (0 to skip)."),
+    bulletin_messages: int = typer.Option(
+        10_000, help="Messages indexed for the bulletin timing (0 to skip)."
+    ),
     match_messages: int = typer.Option(
         3000, help="Generated messages for cross-matching precision/recall (0 to skip)."
     ),
@@ -190,6 +193,19 @@ def bench(
             " ".join(f"{r:,.0f}" for r in all_),
         )
         console.print(table)
+        if bulletin_messages:
+            from pipeline.cli.bench_report import run_bulletin_bench
+            from pipeline.search.client import sync_client
+            from pipeline.search.index import ensure_search
+
+            bulletin_cfg = cfg.model_copy(
+                update={
+                    "index_alias": "hst-bench-bulletin",
+                    "links_alias": "hst-links-bench-bulletin",
+                }
+            )
+            ensure_search(sync_client(bulletin_cfg), bulletin_cfg)
+            run_bulletin_bench(bulletin_cfg, console, bulletin_messages, runs=3)
         if e2e_messages:
             from pipeline.cli.bench_e2e import run_e2e
             from pipeline.stack import Stack

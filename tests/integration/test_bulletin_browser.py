@@ -2,9 +2,10 @@
 real browser (headless Chromium): it loads without errors, its map and charts have their
 elements, and no figure under k shows.
 
-The set is indexed directly (documents as the stream enriches them, networks and links as
-the match and network stages find them, computed offline by ``generate.evaluate``): the
-bulletin reads only the index, and 10,000 messages through the stream would take minutes.
+The set is indexed directly (``bench_report.index_generated_set``: documents as the stream
+enriches them, networks and links as the match and network stages find them, computed
+offline): the bulletin reads only the index, and 10,000 messages through the stream would
+take minutes.
 """
 
 from __future__ import annotations
@@ -15,20 +16,13 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-from elasticsearch import helpers
 
-from pipeline.codec import HST_MESSAGE
-from pipeline.codec.schemas import default_store
-from pipeline.core.validation import MessageValidator
-from pipeline.generate import GeneratorConfig, generate
-from pipeline.generate.evaluate import enriched_documents, offline_links, offline_networks
-from pipeline.search.client import sync_client
+from pipeline.cli.bench_report import index_generated_set
 from pipeline.settings import Settings
 from tests.integration.pipeline_helpers import isolated, worker_env
 
@@ -61,37 +55,11 @@ def _chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def indexed(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def indexed(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A 10,000-message generated set in the index, with its networks and links."""
     cfg = isolated(stack, tmp_path_factory.mktemp("bulletin"))
-    data = generate(GeneratorConfig(count=MESSAGES, seed=7))
-    docs = enriched_documents(data, MessageValidator(default_store().get(HST_MESSAGE).raw))
-    links = offline_links(docs)
-    networks = offline_networks(docs, links)
-    for d in docs:
-        if d["message_id"] in networks:
-            d["network_id"] = networks[d["message_id"]]
-    es = sync_client(cfg)
-    actions: list[dict[str, Any]] = [
-        {"_index": cfg.index_alias, "_id": d["message_id"], "_source": d} for d in docs
-    ]
-    actions += [
-        {
-            "_index": cfg.links_alias,
-            "_id": f"{x.a}|{x.b}|{i}",
-            "_source": {
-                "link_id": f"{i}",
-                "message_ids": [x.a, x.b],
-                "reason": x.reason,
-                "network_id": networks.get(x.a),
-            },
-        }
-        for i, x in enumerate(links)
-    ]
-    ok, errors = helpers.bulk(es, actions, chunk_size=500, raise_on_error=False)
-    assert not errors and ok == len(actions)
-    es.indices.refresh(index=[cfg.index_alias, cfg.links_alias])
-    yield cfg
+    index_generated_set(cfg, MESSAGES, seed=7)
+    return cfg
 
 
 class _Page(HTMLParser):

@@ -1,0 +1,89 @@
+"""``hst bench``: the bulletin of a generated set, built from the search engine and timed.
+
+The set is indexed directly, as the stream would leave it: documents as enrichment makes
+them, networks and links as the match and network stages find them (computed offline by
+``generate.evaluate``). The bulletin reads only the index, so this times what an analyst
+waits for without first streaming the whole set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from typing import Any
+
+from elasticsearch import helpers
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.codec import HST_MESSAGE
+from pipeline.codec.schemas import default_store
+from pipeline.core.report import Scope, build
+from pipeline.core.validation import MessageValidator
+from pipeline.errors import HstError
+from pipeline.generate import GeneratorConfig, generate
+from pipeline.generate.evaluate import enriched_documents, offline_links, offline_networks
+from pipeline.report.html import render
+from pipeline.report.source import fetch, network_links
+from pipeline.search.client import sync_client
+from pipeline.settings import Settings
+
+
+def index_generated_set(cfg: Settings, count: int, seed: int) -> int:
+    """Index ``count`` generated messages with their networks and links; documents indexed."""
+    data = generate(GeneratorConfig(count=count, seed=seed))
+    docs = enriched_documents(data, MessageValidator(default_store().get(HST_MESSAGE).raw))
+    links = offline_links(docs)
+    networks = offline_networks(docs, links)
+    for d in docs:
+        if d["message_id"] in networks:
+            d["network_id"] = networks[d["message_id"]]
+    actions: list[dict[str, Any]] = [
+        {"_index": cfg.index_alias, "_id": d["message_id"], "_source": d} for d in docs
+    ]
+    actions += [
+        {
+            "_index": cfg.links_alias,
+            "_id": f"offline-{i}",
+            "_source": {
+                "link_id": f"offline-{i}",
+                "message_ids": [x.a, x.b],
+                "reason": x.reason,
+                "network_id": networks.get(x.a),
+            },
+        }
+        for i, x in enumerate(links)
+    ]
+    es = sync_client(cfg)
+    _, errors = helpers.bulk(es, actions, chunk_size=500, raise_on_error=False)
+    if errors:
+        msg = f"indexing the bulletin set failed: {str(errors)[:500]}"
+        raise HstError(msg)
+    es.indices.refresh(index=[cfg.index_alias, cfg.links_alias])
+    return len(docs)
+
+
+def bulletin_seconds(cfg: Settings, recipient: str = "ITA") -> float:
+    """Seconds to read the index, compute every figure and write the page (one bulletin)."""
+    started = time.perf_counter()
+    es = sync_client(cfg)
+    scope = Scope(recipient=recipient)
+    docs = fetch(es, cfg.index_alias, scope)
+    bulletin = build(docs, scope, dt.datetime.now(tz=dt.UTC), network_links(es, cfg.links_alias))
+    render(bulletin)
+    return time.perf_counter() - started
+
+
+def run_bulletin_bench(cfg: Settings, console: Console, count: int, runs: int) -> None:
+    """Index a generated set and print the median time of its bulletin."""
+    with console.status(f"indexing {count:,} generated messages with networks and links"):
+        indexed = index_generated_set(cfg, count, seed=7)
+    times = [bulletin_seconds(cfg) for _ in range(max(1, runs))]
+    table = Table("measure", "median", "runs", title=f"bulletin of {indexed:,} indexed messages")
+    table.add_row(
+        "read + compute + render (s)",
+        f"{statistics.median(times):.2f}",
+        " ".join(f"{t:.2f}" for t in times),
+    )
+    console.print(table)

@@ -10,6 +10,7 @@ Point the pipeline at real services by environment only, e.g.::
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,9 @@ SearchEngineKind = Literal["auto", "opensearch", "osmem"]
 DEFAULT_KAFKA_PORT = 19092
 DEFAULT_SEARCH_PORT = 19200
 DEFAULT_SEARCH_TRANSPORT_PORT = 19300
+
+
+KAFKA_CLIENT_LOGGER = "hst.kafka"
 
 
 class Settings(BaseSettings):
@@ -275,6 +279,9 @@ class Settings(BaseSettings):
             "bootstrap.servers": self.kafka_bootstrap,
             "client.id": self.client_id,
             "security.protocol": self.security_protocol,
+            # librdkafka's own log lines go to Python logging, not raw to stderr: a retry it
+            # recovers from ("Coordinator load in progress: retrying") is not a user's concern.
+            "logger": logging.getLogger(KAFKA_CLIENT_LOGGER),
         }
         if self.sasl_mechanism:
             conf["sasl.mechanism"] = self.sasl_mechanism

@@ -56,8 +56,14 @@ def main() -> None:
     An error of the project's, or a server's refusal or silence, ends with one readable line
     and exit 1; anything else is a defect and keeps its traceback.
     """
+    import logging
+
     from pipeline.cli.common import err_console, esc, server_failure
     from pipeline.errors import HstError
+    from pipeline.settings import KAFKA_CLIENT_LOGGER
+
+    # The Kafka client's warnings are retries it recovers from; its errors are shown.
+    logging.getLogger(KAFKA_CLIENT_LOGGER).setLevel(logging.ERROR)
 
     try:
         app()

@@ -30,10 +30,41 @@ from pipeline.search.client import sync_client
 from pipeline.settings import Settings
 
 
-def index_generated_set(cfg: Settings, count: int, seed: int) -> int:
-    """Index ``count`` generated messages with their networks and links; documents indexed."""
+def with_surge(docs: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """``size`` more reports in the last full week on the most reported route.
+
+    Copies of one of its messages (a network stepping up), so the bulletin has an alert.
+    """
+    from collections import Counter
+
+    from pipeline.core.synthesis import incident_date
+
+    if not size or not docs:
+        return docs
+    last = max(incident_date(d) for d in docs)
+    monday = last - dt.timedelta(days=last.weekday() + 7)
+    route, _ = Counter(str((d.get("route") or {}).get("path")) for d in docs).most_common(1)[0]
+    model = next(d for d in docs if str((d.get("route") or {}).get("path")) == route)
+    surge = []
+    for i in range(size):
+        when = dt.datetime.combine(monday, dt.time(8), tzinfo=dt.UTC) + dt.timedelta(hours=i)
+        stamp = when.isoformat().replace("+00:00", "Z")
+        surge.append(
+            {
+                **model,
+                "message_id": f"00000000-0000-4000-8000-{i:012d}",
+                "event_time": stamp,
+                "created_at": stamp,
+            }
+        )
+    return docs + surge
+
+
+def index_generated_set(cfg: Settings, count: int, seed: int, surge: int = 40) -> int:
+    """Index ``count`` generated messages (and a ``surge``) with their networks and links."""
     data = generate(GeneratorConfig(count=count, seed=seed))
     docs = enriched_documents(data, MessageValidator(default_store().get(HST_MESSAGE).raw))
+    docs = with_surge(docs, surge)
     links = offline_links(docs)
     networks = offline_networks(docs, links)
     for d in docs:

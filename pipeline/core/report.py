@@ -38,9 +38,9 @@ from typing import Any
 from pipeline.core.diffusion import COUNTS, FULL, bulletin_level, route_countries
 from pipeline.core.synthesis import (
     BASELINE_WINDOWS,
+    MAX_ALERT_P,
     MIN_ALERT_COUNT,
     MIN_ALERT_EXCESS,
-    MIN_ALERT_RATIO,
     WEEK,
     Z_THRESHOLD,
     incident_date,
@@ -79,7 +79,8 @@ DEFINITIONS: dict[str, str] = {
     "alerts": "Weeks in which a route or region departs from its own baseline: robust "
     "z = (x - median) / max(1.4826 * MAD, 1) over the previous {n} weeks (missing weeks "
     "count as zero); an alert needs z >= {z}, at least {excess} messages more than the "
-    "median and {ratio} times it, x >= {count}, and a series known for the whole baseline. "
+    "median, a count that chance gives at most {p:g} of the time at the baseline's rate "
+    "(Poisson), x >= {count}, and a series known for the whole baseline. "
     "The {max_alerts} strongest by z; weeks of the baseline under k are shown as '< k' "
     "(and a median under k as 'below k'). Recomputed on the messages this bulletin may use.",
     "suppression": "Any figure built from fewer than k messages is shown as '< k' so no "
@@ -291,7 +292,7 @@ def build(
                 n=BASELINE_WINDOWS,
                 z=Z_THRESHOLD,
                 excess=MIN_ALERT_EXCESS,
-                ratio=MIN_ALERT_RATIO,
+                p=MAX_ALERT_P,
                 count=MIN_ALERT_COUNT,
                 max_alerts=MAX_ALERTS,
             )

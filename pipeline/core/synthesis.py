@@ -10,18 +10,23 @@ recomputation from the index.
 Trend signal: a robust z-score of a weekly cell against the same series' previous
 ``BASELINE_WINDOWS`` weeks (missing weeks count as zero):
 ``z = (x - median) / max(1.4826 * MAD, 1)``; an alert needs ``x >= MIN_ALERT_COUNT``,
-``z >= Z_THRESHOLD``, an effect large enough to matter (``x - median >= MIN_ALERT_EXCESS``
-messages and ``x >= MIN_ALERT_RATIO * median``: on sparse series the MAD is floored and
-a week of 5-6 messages against a baseline of 1-2 scored z >= 3.5 on steady data, noise
-to an analyst) and a series known for at least the whole baseline (its first message is
-``BASELINE_WINDOWS`` weeks or more before the window), so a route seen for the first time
-does not alert on its own history arriving.
+``z >= Z_THRESHOLD``, an effect large enough to matter, and a series known for at least
+the whole baseline (its first message is ``BASELINE_WINDOWS`` weeks or more before the
+window), so a route seen for the first time does not alert on its own history arriving.
+
+The effect: ``x - median >= MIN_ALERT_EXCESS`` messages, and ``x`` unlikely under the
+baseline's own rate, ``P(X >= x) <= MAX_ALERT_P`` for ``X ~ Poisson(max(mean, median, 1))``.
+On sparse series the MAD is floored at 1, so z alone alerted on weeks of 5-6 messages
+against a baseline of 1-2; and with some twenty series over a year and a half of weeks,
+steady counts pass a z threshold by chance many times. The Poisson tail asks for a count
+that chance would give about once in ten thousand weeks of a steady series.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -34,7 +39,7 @@ BASELINE_WINDOWS = 8
 Z_THRESHOLD = 3.5
 MIN_ALERT_COUNT = 5
 MIN_ALERT_EXCESS = 8
-MIN_ALERT_RATIO = 1.5
+MAX_ALERT_P = 1e-4
 
 MEASURES = (
     "messages",
@@ -144,6 +149,18 @@ class Trend:
     mad: float
     z: float
     alert: bool
+    p: float = 1.0  # P(X >= count) under the baseline's Poisson rate
+
+
+def poisson_tail(x: int, rate: float) -> float:
+    """``P(X >= x)`` for ``X ~ Poisson(rate)``."""
+    if x <= 0:
+        return 1.0
+    below, term = 0.0, math.exp(-rate)
+    for i in range(x):
+        below += term
+        term *= rate / (i + 1)
+    return max(0.0, 1.0 - below)
 
 
 def trend(series_windows: Mapping[str, int], window: str, first_seen: str) -> Trend:
@@ -156,9 +173,10 @@ def trend(series_windows: Mapping[str, int], window: str, first_seen: str) -> Tr
     mad = float(statistics.median(abs(b - median) for b in baseline))
     z = (x - median) / max(1.4826 * mad, 1.0)
     known = first_seen <= previous[0]
-    large = x - median >= MIN_ALERT_EXCESS and x >= MIN_ALERT_RATIO * median
+    p = poisson_tail(x, max(statistics.fmean(baseline), median, 1.0))
+    large = x - median >= MIN_ALERT_EXCESS and p <= MAX_ALERT_P
     alert = known and large and x >= MIN_ALERT_COUNT and z >= Z_THRESHOLD
-    return Trend(x, baseline, median, mad, round(z, 3), alert)
+    return Trend(x, baseline, median, mad, round(z, 3), alert, p)
 
 
 def alert_id(series: str, window: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,9 +11,9 @@ from hypothesis import strategies as st
 from pipeline.core.synthesis import (
     BASELINE_WINDOWS,
     DAY,
+    MAX_ALERT_P,
     MIN_ALERT_COUNT,
     MIN_ALERT_EXCESS,
-    MIN_ALERT_RATIO,
     WEEK,
     contributions,
     expired,
@@ -110,12 +111,25 @@ def test_no_alert_without_an_effect_an_analyst_would_act_on() -> None:
     sparse = _weeks([1, 2, 1, 0, 2, 1, 1, 2, 6])
     t = trend(sparse, "2026-03-02", "2025-01-06")
     assert t.z >= 3.5 and not t.alert
-    # A busy, very steady series: +12 % is beyond its tiny spread but not a surge.
+    # A busy, very steady series: +12 % is beyond its tiny spread but within chance.
     busy = _weeks([100, 101, 100, 99, 100, 101, 100, 100, 112])
     t = trend(busy, "2026-03-02", "2025-01-06")
     assert t.z >= 3.5 and not t.alert
-    # The same series doubling is one.
+    # A steady series of about 6 a week: 14 happens by chance over a year of weeks.
+    chance = trend(_weeks([6, 5, 7, 6, 4, 6, 8, 6, 14]), "2026-03-02", "2025-01-06")
+    assert chance.z >= 3.5 and chance.count - chance.median >= MIN_ALERT_EXCESS
+    assert not chance.alert and chance.p > MAX_ALERT_P
+    # Those series doubling or more are surges.
     assert trend(_weeks([1, 2, 1, 0, 2, 1, 1, 2, 12]), "2026-03-02", "2025-01-06").alert
+    assert trend(_weeks([6, 5, 7, 6, 4, 6, 8, 6, 24]), "2026-03-02", "2025-01-06").alert
+
+
+def test_the_poisson_tail() -> None:
+    from pipeline.core.synthesis import poisson_tail
+
+    assert poisson_tail(0, 3.0) == 1.0
+    assert abs(poisson_tail(1, 3.0) - (1 - math.exp(-3))) < 1e-12
+    assert poisson_tail(18, 6.0) <= 1e-4 < poisson_tail(17, 6.0)
 
 
 @given(st.lists(st.integers(0, 50), min_size=BASELINE_WINDOWS + 1, max_size=BASELINE_WINDOWS + 1))
@@ -123,7 +137,7 @@ def test_an_alert_needs_a_count_above_every_robust_bound(counts: list[int]) -> N
     t = trend(_weeks(counts), "2026-03-02", "2025-01-06")
     if t.alert:
         assert t.count >= MIN_ALERT_COUNT and t.count > t.median and t.z >= 3.5
-        assert t.count - t.median >= MIN_ALERT_EXCESS and t.count >= MIN_ALERT_RATIO * t.median
+        assert t.count - t.median >= MIN_ALERT_EXCESS and t.p <= MAX_ALERT_P
 
 
 def test_windows_expire_counted_back_from_the_newest() -> None:

@@ -218,7 +218,7 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
             f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(t)}</text>'
         )
     previous_month = None
-    last_label_x = -1e9
+    free_from = 0.0  # where the previous month's label ends
     for i, w in enumerate(weeks):
         x = left + i * step
         v = w["messages"]
@@ -247,11 +247,11 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
                 f'<line x1="{x:.1f}" y1="{top_pad + plot_h:.1f}" x2="{x:.1f}" '
                 f'y2="{top_pad + plot_h + 4:.1f}" stroke="{AXIS}"/>'
             )
-            if x - last_label_x >= len(name) * CHAR_PX + 6:  # no label over the previous one
+            if x >= free_from:  # no label over the previous one
                 parts.append(
                     f'<text class="tick" x="{x + 2:.1f}" y="{height - 8:.0f}">{_e(name)}</text>'
                 )
-                last_label_x = x
+                free_from = x + 2 + len(name) * CHAR_PX + 4
             previous_month = month
     # The last and the largest shown weeks carry their value on the chart itself.
     shown = [(i, v) for i, v in enumerate(values) if v is not None]

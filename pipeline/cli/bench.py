@@ -47,13 +47,26 @@ def _matching_quality(validator: MessageValidator, count: int) -> None:
 
     data = generate(GeneratorConfig(count=count, seed=21))
     result = evaluate(enriched_documents(data, validator), data.truth)
-    table = Table("links", "threshold", "precision", "recall", "F1", "true / false / missed",
-                  title=f"cross-matching on ground truth: {count:,} messages, {result.persons:,} persons "
-                        "(pairs of persons in different messages)")  # fmt: skip
+    table = Table(
+        "links",
+        "threshold",
+        "precision",
+        "recall",
+        "F1",
+        "true / false / missed",
+        title=f"cross-matching on ground truth: {count:,} messages, {result.persons:,} persons "
+        "(pairs of persons in different messages)",
+    )
 
     def row(name: str, threshold: str, sc: Any) -> None:
-        table.add_row(name, threshold, f"{sc.precision:.3f}", f"{sc.recall:.3f}", f"{sc.f1:.3f}",
-                      f"{sc.true_positives:,} / {sc.false_positives:,} / {sc.false_negatives:,}")  # fmt: skip
+        table.add_row(
+            name,
+            threshold,
+            f"{sc.precision:.3f}",
+            f"{sc.recall:.3f}",
+            f"{sc.f1:.3f}",
+            f"{sc.true_positives:,} / {sc.false_positives:,} / {sc.false_negatives:,}",
+        )
 
     row("strong identifiers (recall: of all true pairs)", "-", result.strong)
     for threshold, sc in result.curve:
@@ -64,6 +77,67 @@ def _matching_quality(validator: MessageValidator, count: int) -> None:
             sc,
         )
     common.console.print(table)
+
+
+def _person_linkage() -> None:
+    """The probabilistic matcher against today's, on the held-out labelled reports."""
+    from pipeline.core import linkage, matching
+    from pipeline.generate.linkage_eval import evaluate_linkage
+    from pipeline.generate.linkage_set import febrl_file, reports
+
+    if febrl_file("dataset3.csv") is None:
+        common.console.print("person linkage: FEBRL data not installed (make venv installs it)")
+        return
+    held_out = reports("report")
+    model = linkage.default_model()
+    runs = {
+        "before": (
+            matching.blocking_keys,
+            lambda a, b: matching.fuzzy_score(a, b)[0],
+            matching.FUZZY_THRESHOLD,
+        ),
+        "after": (
+            linkage.blocking_keys,
+            lambda a, b: model.score(a, b).probability,
+            model.threshold,
+        ),
+    }
+    results = {}
+    seconds = {}
+    for name, (blocker, scorer, threshold) in runs.items():
+        started = time.perf_counter()
+        results[name] = evaluate_linkage(
+            held_out, blocker, scorer, threshold, curve=(0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
+        )
+        seconds[name] = time.perf_counter() - started
+    before, after = results["before"], results["after"]
+    table = Table(
+        "variant",
+        "pair completeness",
+        "precision",
+        "recall",
+        title=f"person links on held-out reports (FEBRL 3 + variants: {after.reports:,} "
+        f"reports, {after.true_pairs:,} true pairs): before → after",
+    )
+    for v in sorted(after.fuzzy):
+        b, a = before.fuzzy.get(v), after.fuzzy[v]
+        table.add_row(
+            v,
+            f"{before.completeness.get(v, 0):.3f} → {after.completeness.get(v, 0):.3f}",
+            f"{b.precision if b else 1:.3f} → {a.precision:.3f}",
+            f"{b.recall if b else 0:.3f} → {a.recall:.3f}",
+        )
+    common.console.print(table)
+    common.console.print(
+        f"strong identifiers: precision {after.strong.precision:.3f}, recall "
+        f"{after.strong.recall:.3f}, decoys linked {after.decoys_linked}; candidates "
+        f"{before.candidates:,} → {after.candidates:,}; evaluation time {seconds['before']:.1f} s "
+        f"→ {seconds['after']:.1f} s (blocking + scoring every candidate pair)"
+    )
+    common.console.print(
+        "threshold curve (after): "
+        + ", ".join(f"p≥{t:g}: P {c.precision:.3f} R {c.recall:.3f}" for t, c in after.curve)
+    )
 
 
 @contextlib.contextmanager
@@ -118,8 +192,10 @@ def bench(
         msg = f"{broker!r} is not one of {get_args(BrokerKind)}"
         raise typer.BadParameter(msg, param_hint="--broker")
     console = common.console
-    console.print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                  f"Python {platform.python_version()}")  # fmt: skip
+    console.print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     data = generate(GeneratorConfig(count=messages, seed=42))
     codec = AvroCodec(HST_MESSAGE)
     validator = MessageValidator(codec.writer.raw)
@@ -136,6 +212,7 @@ def bench(
     )
     table.add_row("validate JSON (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_))
     _matching_quality(validator, match_messages)
+    _person_linkage()
     med, all_ = _median_rate(runs, len(sample), lambda: [codec.encode(r) for r in sample])
     table.add_row(
         "encode, fastavro (records/s)", f"{med:,.0f}", " ".join(f"{r:,.0f}" for r in all_)

@@ -1,0 +1,317 @@
+"""Probabilistic person matching (Fellegi-Sunter), with its explanation (pure).
+
+Two reports of a person are compared field by field; each comparison falls in one *level*
+(names exactly equal, equal after transliteration, close, one name shared...; birth dates
+equal, equal to the month, the year only, one digit apart, day and month swapped...). A
+level ``l`` has ``m_l = P(l | same person)`` and ``u_l = P(l | different persons)``; the
+match weight is ``log2(prior / (1 - prior)) + sum(log2(m_l / u_l))`` and the probability
+``1 / (1 + 2^-weight)``. A value missing on either side is its own level with ``m = u``:
+no evidence either way, never a penalty. Every link carries each comparison's level and
+weight (the analysts' "why").
+
+The m and u of every level are estimated from labelled pairs (``estimate``) and kept in a
+versioned model file (``models/person-v1.json``).
+
+Names are compared order-free, token by token, on their Latin form (``names.tokens``, which
+transliterates any script) and on ``match_key``: a consonant skeleton whose classes absorb
+what romanisations and letter-by-letter renderings disagree on (kh/h/x, v/w, j/zh/dzh/g,
+c/k/q, ph/f, y/i, short vowels), so Мухаммед, محمد and Mohammed meet.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from itertools import permutations
+from typing import Any
+
+import jellyfish
+
+from pipeline.core.matching import PersonRef
+
+MODEL_VERSION = "person-v1"
+
+# Comparisons and their levels, strongest first; "missing" means no evidence.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "name": ("exact", "same_key", "close", "close_key", "one_token", "else", "missing"),
+    "birth": (
+        "exact",
+        "year_month",
+        "year_only",
+        "transposed",
+        "one_digit",
+        "year_near",
+        "else",
+        "missing",
+    ),
+    "nationality": ("agree", "else", "missing"),
+    "document": ("conflict", "none"),
+}
+
+_RULES = [
+    (r"^chr", "kr"),
+    (r"(?<=[aeiouy])h(?![aeiouy])", ""),
+    (r"shch|sch", "s"),
+    (r"dzh|dj|zh|j", "g"),
+    (r"kh|gh|x", "h"),
+    (r"ph", "f"),
+    (r"th", "t"),
+    (r"sh|ch|ts|tz", "s"),
+    (r"ck|q", "k"),
+    (r"c(?=[eiy])", "s"),
+    (r"c", "k"),
+    (r"z", "s"),
+    (r"w", "v"),
+    (r"y", "i"),
+]
+_VOWELS = set("aeiou")
+
+
+@lru_cache(maxsize=131072)
+def match_key(token: str) -> str:
+    """Consonant skeleton of one Latin name token, robust to romanisation.
+
+    The first letter is kept (a vowel as ``a``, ``v`` for v/w); later vowels, v/w/i/y
+    (long vowels in Arabic script, semi-vowels elsewhere) and repeated letters are dropped.
+    """
+    word = re.sub(r"[^a-z]", "", token.casefold())
+    if not word:
+        return ""
+    for pattern, repl in _RULES:
+        word = re.sub(pattern, repl, word)
+    first = "a" if word[0] in _VOWELS or word[0] == "i" else word[0]
+    rest = [c for c in word[1:] if c not in _VOWELS and c not in "vi"]
+    out = first
+    for c in rest:
+        if c != out[-1]:
+            out += c
+    return out
+
+
+def _token_similarity(x: str, y: str) -> float:
+    if x == y:
+        return 1.0
+    sim = jellyfish.jaro_winkler_similarity(x, y)
+    kx, ky = match_key(x), match_key(y)
+    if kx == ky and len(kx) >= 2:
+        return max(sim, 0.96)
+    if len(kx) >= 3 and len(ky) >= 3:
+        sim = max(sim, 0.9 * jellyfish.jaro_winkler_similarity(kx, ky))
+    return sim
+
+
+def name_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+    """The name comparison's level for two token lists (order-free)."""
+    if not a or not b:
+        return "missing"
+    if sorted(a) == sorted(b):
+        return "exact"
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(long_) > 4:
+        long_ = long_[:4]
+        short = short[:4]
+    best, best_pairs = 0.0, [0.0]
+    for perm in permutations(long_, len(short)):
+        sims = [_token_similarity(x, y) for x, y in zip(short, perm, strict=True)]
+        if sum(sims) / len(sims) > best:
+            best, best_pairs = sum(sims) / len(sims), sims
+    keys_a = sorted(match_key(t) for t in short)
+    keys_b = {match_key(t) for t in long_}
+    if len(short) >= 2 and all(k in keys_b for k in keys_a) and min(map(len, keys_a)) >= 2:
+        return "same_key"
+    if best >= 0.93 and len(short) >= 2:
+        return "close"
+    if best >= 0.86 and len(short) >= 2:
+        return "close_key"
+    if max(best_pairs) >= 0.96 and len(max(short, key=len)) >= 3:
+        return "one_token"
+    return "else"
+
+
+def birth_level(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> str:
+    """The birth-date comparison's level (year, month, day; any may be unknown)."""
+    (ya, ma, da), (yb, mb, db) = a, b
+    if ya is None or yb is None:
+        return "missing"
+    if ya == yb:
+        if ma is None or mb is None:
+            return "year_only"
+        if ma == mb:
+            if da is None or db is None:
+                return "year_month"
+            if da == db:
+                return "exact"
+        elif da is not None and db is not None and (ma, da) == (db, mb):
+            return "transposed"
+    if None not in (ma, mb, da, db):
+        sa, sb = f"{ya:04d}{ma:02d}{da:02d}", f"{yb:04d}{mb:02d}{db:02d}"
+        if sum(x != y for x, y in zip(sa, sb, strict=True)) == 1:
+            return "one_digit"
+        if abs(ya - yb) == 1 and (ma, da) == (mb, db):
+            return "year_near"
+    return "else"
+
+
+def nationality_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+    """Whether the reports share a nationality."""
+    if not a or not b:
+        return "missing"
+    return "agree" if set(a) & set(b) else "else"
+
+
+def document_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+    """``conflict`` when both carry a travel document of one issuer with other numbers."""
+    docs_a = {i.split(":")[1]: i for i in a if i.startswith("doc:")}
+    docs_b = {i.split(":")[1]: i for i in b if i.startswith("doc:")}
+    for issuer, key in docs_a.items():
+        if issuer in docs_b and docs_b[issuer] != key:
+            return "conflict"
+    return "none"
+
+
+def levels(a: PersonRef, b: PersonRef) -> dict[str, str]:
+    """Every comparison's level for a pair of reports."""
+    return {
+        "name": name_level(a.tokens, b.tokens),
+        "birth": birth_level(a.birth, b.birth),
+        "nationality": nationality_level(a.nationalities, b.nationalities),
+        "document": document_level(a.identifiers, b.identifiers),
+    }
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One comparison's part in a score."""
+
+    comparison: str
+    level: str
+    weight: float  # log2(m / u)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A scored pair with its explanation."""
+
+    weight: float
+    probability: float
+    contributions: tuple[Contribution, ...]
+
+    def explanation(self) -> list[str]:
+        """Each comparison's level and weight, strongest first (for the link's evidence)."""
+        parts = sorted(self.contributions, key=lambda c: -abs(c.weight))
+        return [f"{c.comparison} {c.level.replace('_', ' ')}: {c.weight:+.1f}" for c in parts]
+
+
+@dataclass
+class Model:
+    """m and u per comparison level, the prior, and the threshold links need."""
+
+    version: str
+    prior: float
+    threshold: float  # probability
+    m: dict[str, dict[str, float]]
+    u: dict[str, dict[str, float]]
+    trained_on: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def weight_of(self, comparison: str, level: str) -> float:
+        """log2(m / u) of one level (0 for a level the model has no figures for)."""
+        m = self.m.get(comparison, {}).get(level)
+        u = self.u.get(comparison, {}).get(level)
+        return math.log2(m / u) if m and u else 0.0
+
+    def score(self, a: PersonRef, b: PersonRef) -> Match:
+        """The pair's weight, probability and explanation."""
+        found = levels(a, b)
+        parts = tuple(Contribution(c, lv, self.weight_of(c, lv)) for c, lv in found.items())
+        weight = math.log2(self.prior / (1 - self.prior)) + sum(p.weight for p in parts)
+        probability = 1 / (1 + 2 ** (-weight)) if weight > -1000 else 0.0
+        return Match(weight, probability, parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model file's content."""
+        return {
+            "version": self.version,
+            "prior": self.prior,
+            "threshold": self.threshold,
+            "m": self.m,
+            "u": self.u,
+            "trained_on": self.trained_on,
+            "notes": self.notes,
+        }
+
+
+def estimate(
+    true_pairs: Iterable[Mapping[str, str]],
+    other_pairs: Iterable[Mapping[str, str]],
+    prior: float,
+    threshold: float,
+    trained_on: str = "",
+) -> Model:
+    """Estimate m from the levels of true pairs, u from those of different persons' pairs.
+
+    Laplace smoothing keeps every level possible; a "missing" level gets m = u (no evidence).
+    """
+
+    def shares(pairs: Iterable[Mapping[str, str]]) -> dict[str, dict[str, float]]:
+        counts: dict[str, dict[str, int]] = {c: dict.fromkeys(lv, 1) for c, lv in LEVELS.items()}
+        n = 0
+        for found in pairs:
+            n += 1
+            for c, lv in found.items():
+                counts[c][lv] += 1
+        return {
+            c: {lv: k / (n + len(LEVELS[c])) for lv, k in ks.items()} for c, ks in counts.items()
+        }
+
+    m, u = shares(true_pairs), shares(other_pairs)
+    for c in LEVELS:
+        if "missing" in LEVELS[c]:
+            u[c]["missing"] = m[c]["missing"]
+    return Model(MODEL_VERSION, prior, threshold, m, u, trained_on)
+
+
+@lru_cache(maxsize=1)
+def default_model() -> Model:
+    """The model shipped with the package (``core/models/person-v1.json``)."""
+    text = (resources.files("pipeline.core") / "models" / f"{MODEL_VERSION}.json").read_text()
+    data = json.loads(text)
+    return Model(
+        data["version"],
+        data["prior"],
+        data["threshold"],
+        data["m"],
+        data["u"],
+        data.get("trained_on", ""),
+        data.get("notes", []),
+    )
+
+
+def blocking_keys(person: PersonRef) -> list[str]:
+    """Keys whose candidates are unioned, so that one differing field loses no pair.
+
+    Each name token's ``match_key`` with the birth year (the usual case), with the birth
+    month and day (a typo in the year), and two tokens' keys together (no or a wrong birth
+    date); the full birth date alone (a name in another script or badly rendered).
+    """
+    every = sorted({match_key(t) for t in person.tokens if match_key(t)})
+    keys = [k for k in every if len(k) >= 2]
+    year, month, day = person.birth
+    out = set()
+    for k in keys:
+        if year is not None:
+            out.add(f"ky:{k}:{year}")
+        if month is not None and day is not None:
+            out.add(f"kmd:{k}:{month}-{day}")
+    for i, k1 in enumerate(every):
+        for k2 in every[i + 1 :]:
+            if max(len(k1), len(k2)) >= 3:  # two short names together say too little
+                out.add(f"kk:{k1}:{k2}")
+    if None not in (year, month, day):
+        out.add(f"dob:{year}-{month}-{day}")
+    return sorted(out)

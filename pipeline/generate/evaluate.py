@@ -50,6 +50,18 @@ class Scores:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
+def _filed(refs: list[PersonRef]) -> tuple[dict[str, list[PersonRef]], dict[str, list[PersonRef]]]:
+    """Persons filed by strong identifier and by blocking key."""
+    by_id: dict[str, list[PersonRef]] = defaultdict(list)
+    by_block: dict[str, list[PersonRef]] = defaultdict(list)
+    for p in refs:
+        for key in p.identifiers:
+            by_id[key].append(p)
+        for key in blocking_keys(p):
+            by_block[key].append(p)
+    return by_id, by_block
+
+
 def enriched_documents(data: Generated, validator: MessageValidator) -> list[dict[str, Any]]:
     """The documents the pipeline would index for generated data (deduplicated, live)."""
     now = dt.datetime.now(tz=dt.UTC)
@@ -74,13 +86,7 @@ def evaluate(
     """Compare pairwise links with the truth (pairs of persons in different messages)."""
     refs = [p for d in docs for p in person_refs(d)]
     identity = {p.ref: truth.get(p.message_id, {}).get(p.person_id) for p in refs}
-    by_id: dict[str, list[PersonRef]] = defaultdict(list)
-    by_block: dict[str, list[PersonRef]] = defaultdict(list)
-    for p in refs:
-        for key in p.identifiers:
-            by_id[key].append(p)
-        for key in blocking_keys(p):
-            by_block[key].append(p)
+    by_id, by_block = _filed(refs)
 
     def pair(a: PersonRef, b: PersonRef) -> tuple[str, str]:
         x, y = sorted((a.ref, b.ref))
@@ -178,13 +184,7 @@ def offline_links(
     """Message links from shared identifiers and fuzzy person matches (no stream needed)."""
     refs = [p for d in docs for p in person_refs(d)]
     links: list[OfflineLink] = []
-    by_id: dict[str, list[PersonRef]] = defaultdict(list)
-    by_block: dict[str, list[PersonRef]] = defaultdict(list)
-    for p in refs:
-        for key in p.identifiers:
-            by_id[key].append(p)
-        for key in blocking_keys(p):
-            by_block[key].append(p)
+    by_id, by_block = _filed(refs)
     for key, group in by_id.items():
         for p in group[1:]:
             links += [

@@ -21,6 +21,7 @@ from pipeline.codec import DEAD_LETTER, HST_MESSAGE, AvroCodec
 from pipeline.core.coerce import to_json
 from pipeline.core.enrich import content_hash
 from pipeline.core.validation import MessageValidator
+from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.admin import ensure_topics
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_search
@@ -32,17 +33,39 @@ from tests.integration.kafka_helpers import consume_all
 def isolated(stack: Settings, tmp_path: Path, partitions: int = 6) -> Settings:
     """Settings with topics, index alias, Faust app id and data dir of this test only."""
     uid = uuid.uuid4().hex[:8]
-    cfg = stack.model_copy(update={
-        "topic_inbound": f"e2e.{uid}.inbound", "topic_dlq": f"e2e.{uid}.dlq",
-        "topic_enriched": f"e2e.{uid}.enriched", "topic_diffusion": f"e2e.{uid}.diffusion",
-        "topic_acks": f"e2e.{uid}.acks", "topic_synthesis": f"e2e.{uid}.synthesis",
-        "synthesis_alias": f"hst-synthesis-e2e-{uid}",
-        "index_alias": f"hst-e2e-{uid}", "links_alias": f"hst-links-e2e-{uid}", "app_id": f"hst-e2e-{uid}",
-        "data_dir": tmp_path / "hst", "partitions": partitions,
-    })  # fmt: skip
+    cfg = stack.model_copy(
+        update={
+            "topic_inbound": f"e2e.{uid}.inbound",
+            "topic_dlq": f"e2e.{uid}.dlq",
+            "topic_enriched": f"e2e.{uid}.enriched",
+            "topic_diffusion": f"e2e.{uid}.diffusion",
+            "topic_acks": f"e2e.{uid}.acks",
+            "topic_synthesis": f"e2e.{uid}.synthesis",
+            "synthesis_alias": f"hst-synthesis-e2e-{uid}",
+            "index_alias": f"hst-e2e-{uid}",
+            "links_alias": f"hst-links-e2e-{uid}",
+            "app_id": f"hst-e2e-{uid}",
+            "data_dir": tmp_path / "hst",
+            "partitions": partitions,
+        }
+    )
     ensure_topics(cfg)
     ensure_search(sync_client(cfg), cfg)
     return cfg
+
+
+def plain_messages(count: int, seed: int, until: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Generated CREATE messages only: no re-send, duplicate, update or withdrawal."""
+    config = GeneratorConfig(
+        count=count,
+        seed=seed,
+        until=until or dt.datetime.now(tz=dt.UTC),
+        resend_share=0,
+        content_duplicate_share=0,
+        update_share=0,
+        withdraw_share=0,
+    )
+    return generate(config).messages
 
 
 def worker_env(cfg: Settings) -> dict[str, str]:
@@ -84,10 +107,26 @@ class Workers:
         port = free_port()
         log = self.log_dir / f"{name}-{len(self.started)}.log"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli.main", "worker", "--name", name, "--web-port", str(port),
-             "--loglevel", os.environ.get("HST_TEST_WORKER_LOGLEVEL", "warning"), "--batch-size", "1000", "--batch-within", "0.3"],
-            env=worker_env(self.cfg), stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli.main",
+                "worker",
+                "--name",
+                name,
+                "--web-port",
+                str(port),
+                "--loglevel",
+                os.environ.get("HST_TEST_WORKER_LOGLEVEL", "warning"),
+                "--batch-size",
+                "1000",
+                "--batch-within",
+                "0.3",
+            ],
+            env=worker_env(self.cfg),
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
         worker = WorkerProcess(name, proc, log, port)
         self.started.append(worker)
         return worker
@@ -154,8 +193,11 @@ def invalid_records(codec: AvroCodec, valid: dict[str, Any]) -> list[tuple[bytes
     """Raw inbound values a broken gateway could send, with the error type each must get."""
     framed = codec.encode(valid)
     bad_country = {**valid, "message_id": str(uuid.uuid4()), "source_ncb": "XYZ"}
-    future = {**valid, "message_id": str(uuid.uuid4()),
-              "created_at": dt.datetime(2099, 1, 1, tzinfo=dt.UTC)}  # fmt: skip
+    future = {
+        **valid,
+        "message_id": str(uuid.uuid4()),
+        "created_at": dt.datetime(2099, 1, 1, tzinfo=dt.UTC),
+    }
     return [
         (b"not avro at all", "unknown_framing"),
         (framed[:2] + b"\x00" * 8 + framed[10:], "unknown_schema"),
@@ -191,8 +233,14 @@ def all_ids(cfg: Settings) -> list[str]:
     after: list[Any] | None = None
     while True:
         extra = {"search_after": after} if after else {}
-        resp = es.search(index=cfg.index_alias, query={"match_all": {}}, size=1000, source=False,
-                         sort=[{"message_id": "asc"}], **extra)  # fmt: skip
+        resp = es.search(
+            index=cfg.index_alias,
+            query={"match_all": {}},
+            size=1000,
+            source=False,
+            sort=[{"message_id": "asc"}],
+            **extra,
+        )
         hits = resp["hits"]["hits"]
         if not hits:
             return ids

@@ -13,7 +13,6 @@ import pytest
 
 from pipeline.codec import HST_MESSAGE, AvroCodec
 from pipeline.core.acks import DUPLICATE, PROCESSED, REJECTED
-from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.acks import read_acks
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
@@ -24,6 +23,7 @@ from tests.integration.pipeline_helpers import (
     dead_letters,
     invalid_records,
     isolated,
+    plain_messages,
     publish_raw,
     settled,
     wait_for,
@@ -37,20 +37,11 @@ def test_a_record_near_the_size_limit_is_dead_lettered_and_the_others_indexed(
     stack: Settings, tmp_path: Path
 ) -> None:
     cfg = isolated(stack, tmp_path)
-    until = dt.datetime(2026, 10, 31, tzinfo=dt.UTC)
-    data = generate(
-        GeneratorConfig(
-            count=30,
-            seed=31,
-            until=until,
-            resend_share=0,
-            content_duplicate_share=0,
-            update_share=0,
-            withdraw_share=0,
-        )
-    )
     validator = Publisher(cfg)
-    records = [validator.validate(m) for m in data.messages]
+    records = [
+        validator.validate(m)
+        for m in plain_messages(30, 31, dt.datetime(2026, 10, 31, tzinfo=dt.UTC))
+    ]
     huge = {**records[0], "message_id": "77777777-7777-4777-8777-777777777777"}
     huge["incident"] = {**huge["incident"], "narrative": "x" * 900_000}  # over the 20,000 limit
     codec = AvroCodec(HST_MESSAGE)
@@ -110,20 +101,8 @@ def test_the_bad_input_corpus_on_the_inbound_topic(stack: Settings, tmp_path: Pa
     delivered, the worker up, nothing both searchable and dead-lettered, every display safe.
     """
     cfg = isolated(stack, tmp_path)
-    until = dt.datetime.now(tz=dt.UTC)
-    data = generate(
-        GeneratorConfig(
-            count=20,
-            seed=33,
-            until=until,
-            resend_share=0,
-            content_duplicate_share=0,
-            update_share=0,
-            withdraw_share=0,
-        )
-    )
     validator = Publisher(cfg)
-    records = [validator.validate(m) for m in data.messages]
+    records = [validator.validate(m) for m in plain_messages(20, 33)]
     codec = AvroCodec(HST_MESSAGE)
 
     def variant(i: int, person: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ And the audit log names the user the engine authenticated, not the one the calle
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -30,7 +29,6 @@ import pytest
 from pydantic import SecretStr
 
 from pipeline.core.acks import REJECTED
-from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.acks import read_acks
 from pipeline.kafka.dlq import read_dead_letters
 from pipeline.kafka.publisher import Publisher
@@ -42,6 +40,7 @@ from tests.integration.pipeline_helpers import (
     all_ids,
     count,
     isolated,
+    plain_messages,
     search_all,
     settled,
     wait_for,
@@ -51,21 +50,6 @@ from tests.integration.pipeline_helpers import (
 pytestmark = pytest.mark.integration
 
 USER, PASSWORD = "hst-worker", "first-password"
-
-
-def _messages(count: int, seed: int) -> list[dict[str, Any]]:
-    until = dt.datetime.now(tz=dt.UTC)
-    return generate(
-        GeneratorConfig(
-            count=count,
-            seed=seed,
-            until=until,
-            resend_share=0,
-            content_duplicate_share=0,
-            update_share=0,
-            withdraw_share=0,
-        )
-    ).messages
 
 
 def _publish(cfg: Settings, messages: list[dict[str, Any]]) -> None:
@@ -155,7 +139,7 @@ def test_credentials_refused_for_a_while_hold_the_worker_and_reject_nothing(
     base, users_file = secured
     cfg = isolated(base, tmp_path)
     worker_cfg = cfg.model_copy(update={"search_timeout": 8.0, "search_write_timeout": 8.0})
-    messages = _messages(400, seed=61)
+    messages = plain_messages(400, seed=61)
     workers = Workers(worker_cfg, tmp_path)
     try:
         worker = workers.start("w1")
@@ -199,7 +183,7 @@ def test_an_unreadable_watch_list_directory_rejects_nothing(
     lists = tmp_path / "watchlists"
     lists.mkdir()
     cfg = isolated(stack, tmp_path).model_copy(update={"watchlist_dir": lists})
-    messages = _messages(200, seed=62)
+    messages = plain_messages(200, seed=62)
     first, second = messages[:100], messages[100:]
     watched = [_first_document(first), _first_document(second)]
     rows = "".join(f"document,{d['number']},{d['issuing_country']}\n" for _, d in watched)
@@ -286,7 +270,7 @@ def test_a_registry_unreachable_for_30_s_holds_and_rejects_nothing(
     cfg = isolated(stack, tmp_path).model_copy(
         update={"schema_registry_url": f"http://127.0.0.1:{registry.port}"}
     )
-    messages = _messages(100, seed=63)
+    messages = plain_messages(100, seed=63)
     _publish(cfg, messages)  # Confluent-framed: the worker must ask the registry for the schema
     schemas = dict(registry.schemas)
     assert schemas, "the publisher did not use the registry: the test would prove nothing"

@@ -69,20 +69,10 @@ def test_people_recur_within_networks_not_across_the_whole_data_set() -> None:
     # Messages that share a true person are one network; reuse drawn from everyone would
     # join nearly all of them into one (a random graph percolates), unlike real reporting.
     result = generate(GeneratorConfig(count=3000, seed=77, network_messages=25))
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for message_id, people in result.truth.items():
-        for identity in people.values():
-            parent[root("m:" + message_id)] = root("i:" + identity)
-    sizes = defaultdict(int)
+    network_of = _made_networks(result.truth)
+    sizes: dict[str, int] = defaultdict(int)
     for message_id in result.truth:
-        sizes[root("m:" + message_id)] += 1
+        sizes[network_of[message_id]] += 1
     shared = [n for n in sizes.values() if n > 1]
     assert len(shared) > 50  # many networks, each seen in several messages
     assert max(sizes.values()) < 200  # none swallowing the data set
@@ -99,20 +89,19 @@ def test_networks_found_are_networks_made_and_each_works_a_corridor() -> None:
     assert agreement.found > 100 and agreement.exact > 30
     assert agreement.purity >= 0.99, agreement
     # A made network (messages sharing a true person) keeps to one corridor.
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for message_id, people in data.truth.items():
-        for identity in people.values():
-            parent[root("m:" + message_id)] = root("i:" + identity)
+    network_of = _made_networks(data.truth)
     routes: dict[str, list[str]] = defaultdict(list)
     for d in docs:
-        routes[root("m:" + d["message_id"])].append(d["route"]["path"].split(">")[0])
+        routes[network_of[d["message_id"]]].append(d["route"]["path"].split(">")[0])
     big = [origins for origins in routes.values() if len(origins) >= 10]
     assert len(big) > 20
     assert all(max(map(origins.count, origins)) == len(origins) for origins in big)
+
+
+def _made_networks(truth: dict[str, dict[str, str]]) -> dict[str, str]:
+    """message id -> its made network (messages joined by a shared true person)."""
+    from pipeline.generate.evaluate import _components
+
+    pairs = [("m:" + m, "i:" + i) for m, people in truth.items() for i in people.values()]
+    roots = _components(pairs, ["m:" + m for m in truth])
+    return {m: roots["m:" + m] for m in truth}

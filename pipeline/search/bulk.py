@@ -31,7 +31,12 @@ _OK_STATUSES = {200, 201}
 
 @dataclass(frozen=True)
 class BulkAction:
-    """One bulk operation: ``index`` (with doc), ``update`` (partial doc) or ``delete``."""
+    """One bulk operation: ``index``, ``update`` (partial doc), ``delete`` or ``upsert``.
+
+    ``upsert`` merges the whole doc into the stored one (created when absent): fields other
+    writers set (the network stage's ``network_id``) survive a message indexed again, e.g.
+    replayed after a crash.
+    """
 
     op: str
     index: str
@@ -43,8 +48,11 @@ class BulkAction:
     def lines(self) -> list[bytes]:
         """NDJSON lines of this action."""
         meta: dict[str, Any] = {"_index": self.index, "_id": self.doc_id}
-        if self.op == "index" and self.require_alias:
+        if self.op in ("index", "upsert") and self.require_alias:
             meta["require_alias"] = True
+        if self.op == "upsert":
+            head = orjson.dumps({"update": meta})
+            return [head, orjson.dumps({"doc": self.doc, "doc_as_upsert": True})]
         head = orjson.dumps({self.op: meta})
         if self.op == "index":
             return [head, orjson.dumps(self.doc)]

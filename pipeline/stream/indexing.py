@@ -155,13 +155,15 @@ class Index:
             received_at=received.received_at,
             worker=self.worker,
         )
-        return [BulkAction("index", alias, target, doc, ref=received)]
+        # Merged, not replaced: a message indexed again (a batch replayed after a crash) keeps
+        # the network_id the network stage wrote meanwhile, which nothing would write again.
+        return [BulkAction("upsert", alias, target, doc, ref=received)]
 
     async def write_batch(self, actions: list[BulkAction]) -> None:
         """One bulk request (held while the engine is unavailable), then what follows from it."""
         indexed_at = iso_ms(utc_now())
         for action in actions:
-            if action.op == "index" and action.doc is not None:
+            if action.op == "upsert" and action.doc is not None:
                 action.doc["processing"]["indexed_at"] = indexed_at
         with metrics.BULK_SECONDS.time():
             failures = await self.sink.write(actions)
@@ -193,7 +195,7 @@ class Index:
         acked_at = iso_ms(utc_now())  # searchable from here (the latency measurement)
         for action in actions:
             doc = action.doc
-            if action.op == "index" and action.doc_id not in failed and doc is not None:
+            if action.op == "upsert" and action.doc_id not in failed and doc is not None:
                 doc["processing"]["acked_at"] = acked_at
                 await self.out.send_bytes(s.topic_enriched, action.doc_id, orjson.dumps(doc))
                 if s.synthesis_enabled:

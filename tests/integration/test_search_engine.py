@@ -237,3 +237,33 @@ def test_a_tests_templates_coexist_with_the_projects_on_one_engine(
         assert settings["provided_name"] == f"{alias}-v1"
     template = es.indices.simulate_index_template(name=f"{cfg.links_alias}-v1")
     assert "message_ids" in template["template"]["mappings"]["properties"]
+
+
+def test_a_message_indexed_again_keeps_the_network_id_written_meanwhile(
+    stack: Settings, tmp_path: Path
+) -> None:
+    """The index stage's write merges: a batch replayed after a crash re-indexes documents
+    whose network_id the network stage already wrote, and nothing would write it again."""
+    import asyncio
+
+    from pipeline.search.bulk import BulkAction, bulk_write
+    from pipeline.search.client import async_client
+
+    cfg = isolated(stack, tmp_path)
+    doc = enrich(
+        to_json(Publisher(cfg).validate(generate(GeneratorConfig(count=1, seed=3)).messages[0]))
+    )
+    mid = doc["message_id"]
+
+    async def write(action: BulkAction) -> None:
+        es = async_client(cfg)
+        try:
+            assert await bulk_write(es, [action]) == []
+        finally:
+            await es.close()
+
+    asyncio.run(write(BulkAction("upsert", cfg.index_alias, mid, doc)))
+    asyncio.run(write(BulkAction("update", cfg.index_alias, mid, {"network_id": "NET-1"})))
+    asyncio.run(write(BulkAction("upsert", cfg.index_alias, mid, doc)))  # the replay
+    stored = sync_client(cfg).get(index=cfg.index_alias, id=mid)["_source"]
+    assert stored["network_id"] == "NET-1" and stored["persons"] == doc["persons"]

@@ -60,6 +60,8 @@ class Sink:
             docs = self.docs.setdefault(a.index, {})
             if a.op == "index" and a.doc is not None:
                 docs[a.doc_id] = dict(a.doc)
+            elif a.op == "upsert" and a.doc is not None:
+                docs[a.doc_id] = {**docs.get(a.doc_id, {}), **a.doc}  # top-level merge
             elif a.op == "update" and a.doc is not None and a.doc_id in docs:
                 docs[a.doc_id].update(a.doc)
             elif a.op == "delete":

@@ -393,3 +393,14 @@ async def test_a_network_batch_replayed_after_a_crash_writes_what_the_crash_left
         Stream(), [event("links", encode(found))]
     )
     assert all(a.op != "update" for a in sink.requests[-1])
+
+
+async def test_a_message_indexed_again_keeps_its_network_id(tmp_path: Any) -> None:
+    h, sink = Harness(), Sink()
+    stage = index_stage(h, sink, tmp_path)
+    r = received(h, h.records(1)[0], offset=3)
+    request = event(h.settings.topic_lineage, encode(IndexRequest(r)))
+    await stage.write_batch(await stage.prepare(request))
+    sink.docs[h.settings.index_alias][r.message_id]["network_id"] = "NET-1"  # the network stage
+    await stage.write_batch(await stage.prepare(request))  # replayed after a crash
+    assert sink.docs[h.settings.index_alias][r.message_id]["network_id"] == "NET-1"

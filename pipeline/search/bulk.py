@@ -25,6 +25,8 @@ from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 log = logging.getLogger(__name__)
 
+RETRY_ON_CONFLICT = 5
+
 # 404 on delete is success: the document is already gone (idempotent re-processing).
 _OK_STATUSES = {200, 201}
 
@@ -50,6 +52,10 @@ class BulkAction:
         meta: dict[str, Any] = {"_index": self.index, "_id": self.doc_id}
         if self.op in ("index", "upsert") and self.require_alias:
             meta["require_alias"] = True
+        if self.op in ("update", "upsert"):
+            # A request retried after a timeout can meet its own first attempt, which the
+            # engine ran anyway: the engine re-applies the merge instead of refusing (409).
+            meta["retry_on_conflict"] = RETRY_ON_CONFLICT
         if self.op == "upsert":
             head = orjson.dumps({"update": meta})
             return [head, orjson.dumps({"doc": self.doc, "doc_as_upsert": True})]

@@ -102,6 +102,21 @@ def test_index_actions_require_an_alias_so_a_write_never_creates_an_index() -> N
     assert "require_alias" not in concrete["index"]
 
 
+def test_an_upsert_merges_requires_its_alias_and_survives_meeting_its_own_retry() -> None:
+    head, body = (
+        orjson.loads(x) for x in BulkAction("upsert", "hst-messages", "a", {"x": 1}).lines()
+    )
+    assert head == {
+        "update": {
+            "_index": "hst-messages",
+            "_id": "a",
+            "require_alias": True,
+            "retry_on_conflict": 5,
+        }
+    }
+    assert body == {"doc": {"x": 1}, "doc_as_upsert": True}
+
+
 class _Refusing:
     """A search client whose bulk answers a given exception a few times, then succeeds."""
 

@@ -19,13 +19,13 @@ from rich.table import Table
 
 from pipeline.codec import HST_MESSAGE
 from pipeline.codec.schemas import default_store
-from pipeline.core.report import Scope, build
+from pipeline.core.report import Scope
 from pipeline.core.validation import MessageValidator
 from pipeline.errors import HstError
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.generate.evaluate import enriched_documents, offline_links, offline_networks
 from pipeline.report.html import render
-from pipeline.report.source import fetch, network_links
+from pipeline.report.source import read_bulletin
 from pipeline.search.client import sync_client
 from pipeline.settings import Settings
 
@@ -98,11 +98,8 @@ def index_generated_set(cfg: Settings, count: int, seed: int, surge: int = 40) -
 def bulletin_seconds(cfg: Settings, recipient: str = "ITA") -> float:
     """Seconds to read the index, compute every figure and write the page (one bulletin)."""
     started = time.perf_counter()
-    es = sync_client(cfg)
     scope = Scope(recipient=recipient)
-    docs = fetch(es, cfg.index_alias, scope)
-    bulletin = build(docs, scope, dt.datetime.now(tz=dt.UTC), network_links(es, cfg.links_alias))
-    render(bulletin)
+    render(read_bulletin(sync_client(cfg), cfg, scope, dt.datetime.now(tz=dt.UTC)))
     return time.perf_counter() - started
 
 

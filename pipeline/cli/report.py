@@ -14,7 +14,7 @@ from pipeline.cli import common
 from pipeline.core.countries import is_alpha3
 from pipeline.core.diffusion import GS
 from pipeline.core.regions import REGION_OF
-from pipeline.core.report import K_DEFAULT, Bulletin, Scope, build, notice
+from pipeline.core.report import K_DEFAULT, Bulletin, Scope, notice
 
 
 def _date(option: str, text: str | None) -> dt.date | None:
@@ -50,14 +50,12 @@ def _recipient(text: str) -> str:
 
 def make_bulletin(scope: Scope) -> Bulletin:
     """Read the scope's messages from the index and build the recipient's bulletin."""
-    from pipeline.report.source import fetch, network_links
+    from pipeline.report.source import read_bulletin
     from pipeline.search.client import sync_client
 
     cfg = common.settings()
-    es = sync_client(cfg)
-    docs = fetch(es, cfg.index_alias, scope)
     now = dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
-    return build(docs, scope, now, network_links(es, cfg.links_alias))
+    return read_bulletin(sync_client(cfg), cfg, scope, now)
 
 
 def report(

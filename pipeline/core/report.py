@@ -231,7 +231,7 @@ def build(
         for (lat, lon), shown in cells(by_cell, ("messages", "dead", "missing"))
         if shown["messages"] is not None
     ]
-    route_countries = [
+    crossed = [
         {"country": code, **shown}
         for code, shown in cells(by_country, ("messages",))
         if shown["messages"] is not None
@@ -277,7 +277,7 @@ def build(
         messages_used=len(in_scope),
         headline=headline,
         map_cells=sorted(map_cells, key=lambda c: (-(c["messages"] or 0), c["lat"], c["lon"])),
-        countries=sorted(route_countries, key=lambda c: (-c["messages"], c["country"])),
+        countries=sorted(crossed, key=lambda c: (-c["messages"], c["country"])),
         routes=sorted(routes, key=lambda r: (-(r["messages"] or 0), r["path"]))[:TOP],
         flows=sorted(flows, key=lambda f: (-(f["messages"] or 0), f["origin"], f["destination"]))[
             :MAX_FLOWS

@@ -133,9 +133,15 @@ class View:
             (self.north - y) / (self.north - self.south) * self.height,
         )
 
-    def contains(self, p: Point, margin: float = 0.0) -> bool:
+    def contains(self, p: Point) -> bool:
         """Whether a pixel position lies inside the view."""
-        return -margin <= p[0] <= self.width + margin and -margin <= p[1] <= self.height + margin
+        return 0 <= p[0] <= self.width and 0 <= p[1] <= self.height
+
+
+def _at_least(lo: float, hi: float, span: float) -> tuple[float, float]:
+    """The interval widened evenly to ``span`` when it is narrower."""
+    grow = max(0.0, (span - (hi - lo)) / 2)
+    return lo - grow, hi + grow
 
 
 def crop(
@@ -153,14 +159,8 @@ def crop(
     xs, ys = [p[0] for p in projected], [p[1] for p in projected]
     west, east, south, north = min(xs), max(xs), min(ys), max(ys)
     pad = 0.12 * max(east - west, north - south, min_span)
-    west, east, south, north = west - pad, east + pad, south - pad, north + pad
-    for lo, hi, span in ((west, east, "x"), (south, north, "y")):
-        if hi - lo < min_span:
-            grow = (min_span - (hi - lo)) / 2
-            if span == "x":
-                west, east = lo - grow, hi + grow
-            else:
-                south, north = lo - grow, hi + grow
+    west, east = _at_least(west - pad, east + pad, min_span)
+    south, north = _at_least(south - pad, north + pad, min_span)
     height = min(max_height, max(min_height, width * (north - south) / (east - west)))
     # Widen the narrow side so that one unit is as long across as down.
     want = (east - west) * height / width

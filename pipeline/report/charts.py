@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.report.basemap import View, country_paths, crop
+from pipeline.report.basemap import View, countries, country_paths, crop
 
 SEA, LAND, BORDER, ROUTE_LAND = "#e8f0f7", "#fbfaf7", "#a9b4bf", "#efe6d6"
 SYMBOL, AXIS, GRID, INK, MUTED = "#c2410c", "#57606a", "#e5e9ee", "#1b1f24", "#8c959f"
@@ -22,7 +22,8 @@ CHAR_PX = 0.6 * FONT_PX
 MAX_VALUE_LABELS = 15  # mean advance of a sans-serif character, for label boxes
 
 
-def _e(text: Any) -> str:
+def esc(text: Any) -> str:
+    """Text made safe inside HTML and SVG (attributes included)."""
     return html.escape(str(text), quote=True)
 
 
@@ -87,7 +88,7 @@ class Labels:
                 self.placed.append(box)
                 self.svg.append(
                     f'<text class="{css}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">'
-                    f"{_e(text)}</text>"
+                    f"{esc(text)}</text>"
                 )
                 return True
         return False
@@ -104,8 +105,6 @@ def map_svg(
     ``cells``: shown map cells (lat, lon, messages, dead, missing); ``route_countries``:
     ISO alpha-3 -> messages whose route crosses it (shaded and named on the map).
     """
-    from pipeline.report.basemap import countries
-
     centres = {c.iso3: c.label_at for c in countries() if c.iso3}
     points = [(float(c["lon"]), float(c["lat"])) for c in cells]
     points += [centres[code] for code in route_countries if code in centres]
@@ -121,7 +120,7 @@ def map_svg(
         fill = ROUTE_LAND if country.iso3 in route_countries else LAND
         parts.append(
             f'<path class="country" d="{d}" fill="{fill}" stroke="{BORDER}" stroke-width=".6">'
-            f"<title>{_e(country.name)}</title></path>"
+            f"<title>{esc(country.name)}</title></path>"
         )
     parts.append("</g>")
     biggest = max((int(c["messages"]) for c in cells), default=1) or 1
@@ -131,7 +130,6 @@ def map_svg(
 
     labels = Labels(view.width, view.height)
     symbols: list[Box] = []
-    drawn = []
     for c in sorted(cells, key=lambda c: -int(c["messages"])):  # small symbols on top
         x, y = view.px(float(c["lon"]), float(c["lat"]))
         if not view.contains((x, y)):
@@ -142,21 +140,19 @@ def map_svg(
             f"{c.get('missing', 0) or 0:,} missing near {float(c['lat']):.0f}°, "
             f"{float(c['lon']):.0f}°"
         )
-        drawn.append(
+        parts.append(
             f'<circle class="symbol" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{SYMBOL}" '
-            f'fill-opacity=".55" stroke="#fff" stroke-width=".8"><title>{_e(title)}</title>'
+            f'fill-opacity=".55" stroke="#fff" stroke-width=".8"><title>{esc(title)}</title>'
             "</circle>"
         )
         symbols.append(Box(x - r, y - r, x + r, y + r))
-        value = f"{int(c['messages']):,}"
         if len(symbols) > MAX_VALUE_LABELS:  # the largest places carry their value
             continue
         labels.try_place(
-            value,
+            f"{int(c['messages']):,}",
             [(x + r + 2, y + 4, "start"), (x - r - 2, y + 4, "end"), (x, y - r - 3, "middle")],
             "value",
         )
-    parts += drawn
     # Country names after the values, around the symbols, most concerned countries first.
     by_code = {country.iso3: country for country, _ in shown if country.iso3}
     for code, _n in sorted(route_countries.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -230,14 +226,14 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
             parts.append(
                 f'<rect class="week suppressed" x="{x + 1:.1f}" y="{top_pad + plot_h - h:.1f}" '
                 f'width="{max(step - 2, 1):.1f}" height="{h:.1f}" fill="none" stroke="{MUTED}" '
-                f'stroke-dasharray="2 2"><title>{_e(label)}</title></rect>'
+                f'stroke-dasharray="2 2"><title>{esc(label)}</title></rect>'
             )
         else:
             h = v * scale
             parts.append(
                 f'<rect class="week" x="{x + 1:.1f}" y="{top_pad + plot_h - h:.1f}" '
                 f'width="{max(step - 2, 1):.1f}" height="{h:.1f}" fill="#0969da">'
-                f"<title>{_e(label)}</title></rect>"
+                f"<title>{esc(label)}</title></rect>"
             )
         day = dt.date.fromisoformat(str(w["week"]))
         month = (day.year, day.month)
@@ -249,7 +245,7 @@ def weekly_svg(weeks: Sequence[Mapping[str, Any]], k: int, width: float = 900.0)
             )
             if x >= free_from:  # no label over the previous one
                 parts.append(
-                    f'<text class="tick" x="{x + 2:.1f}" y="{height - 8:.0f}">{_e(name)}</text>'
+                    f'<text class="tick" x="{x + 2:.1f}" y="{height - 8:.0f}">{esc(name)}</text>'
                 )
                 free_from = x + 2 + len(name) * CHAR_PX + 4
             previous_month = month

@@ -5,10 +5,8 @@ Every value is escaped; suppressed values are shown as "< k".
 
 from __future__ import annotations
 
-import html
-from typing import Any
-
 from pipeline.core.report import HEADLINE, Bulletin
+from pipeline.report.charts import esc as _e
 from pipeline.report.charts import map_svg, weekly_svg
 
 _CSS = """
@@ -36,10 +34,6 @@ def _n(value: int | float | None, k: int) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
 def _definition(b: Bulletin, key: str) -> str:
     return f'<p class="def">{_e(b.definitions[key])}</p>'
 
@@ -62,16 +56,6 @@ def _map(b: Bulletin, k: int) -> str:
         + '<p class="def">Boundaries: Natural Earth 1:110m (public domain). Shaded: countries '
         f"on the routes of {k} or more messages.</p>" + _definition(b, "map")
     )
-
-
-def _bars(rows: list[tuple[str, int | None]], k: int) -> str:
-    top = max([v for _, v in rows if v is not None], default=1) or 1
-    body = "".join(
-        f"<tr><td>{_e(label)}</td><td class='n'>{_n(v, k)}</td>"
-        f"<td><span class='bar' style='width:{(v or 0) / top * 300:.0f}px'></span></td></tr>"
-        for label, v in rows
-    )
-    return f"<table>{body}</table>"
 
 
 def _table(head: list[str], rows: list[list[str]]) -> str:

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.core.report import Scope
+from pipeline.core.report import Bulletin, Scope, build
 from pipeline.search.scan import scan
+from pipeline.settings import Settings
 
 # What the bulletin reads of each document (no person details are fetched).
 FIELDS = [
@@ -84,3 +85,9 @@ def network_links(es: Any, links_alias: str) -> Callable[[str, list[str]], dict[
         return out
 
     return lookup
+
+
+def read_bulletin(es: Any, cfg: Settings, scope: Scope, generated_at: dt.datetime) -> Bulletin:
+    """The bulletin of ``scope``: its messages and their networks' links read from the index."""
+    docs = fetch(es, cfg.index_alias, scope)
+    return build(docs, scope, generated_at, network_links(es, cfg.links_alias))

@@ -16,6 +16,7 @@ import getpass
 import json
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,19 +60,18 @@ def search_principal(es: Elasticsearch) -> str | None:
     ``_security/_authenticate``; OpenSearch's security plugin ``_plugins/_security/authinfo``.
     An engine without security answers neither (400/404). Any other refusal raises.
     """
-    try:
-        return str(es.security.authenticate()["username"])
-    except ApiError as exc:
-        if exc.meta.status not in (400, 404, 405):
-            raise
-    try:
-        answer = es.perform_request(
+    probes: tuple[Callable[[], Any], ...] = (
+        lambda: es.security.authenticate()["username"],
+        lambda: es.perform_request(
             "GET", "/_plugins/_security/authinfo", headers={"accept": "application/json"}
-        )
-        return str(answer.body["user_name"])
-    except ApiError as exc:
-        if exc.meta.status not in (400, 404, 405):
-            raise
+        ).body["user_name"],
+    )
+    for probe in probes:
+        try:
+            return str(probe())
+        except ApiError as exc:
+            if exc.meta.status not in (400, 404, 405):  # not "no such API": a refusal
+                raise
     return None
 
 

@@ -19,8 +19,11 @@ from pipeline.core.matching import (
     person_refs,
     strong_links,
 )
+from pipeline.core.networks import network_id_of
 from pipeline.core.validation import MessageValidator
 from pipeline.generate.synthetic import Generated
+
+MAX_BLOCK = 400  # persons under one key: more carry no evidence (and cost n^2)
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def evaluate(
         true_pairs |= {pair(a, b) for a in group for b in group if a.message_id != b.message_id}
     scored: dict[tuple[str, str], float] = {}
     for group in by_block.values():
-        if len(group) > 400:  # a key this common carries no evidence (and costs n^2)
+        if len(group) > MAX_BLOCK:
             continue
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
@@ -192,7 +195,7 @@ def offline_links(
                 for x in strong_links(p, group[:1], key)
             ]
     for group in by_block.values():
-        if len(group) > 400:  # as ``evaluate``
+        if len(group) > MAX_BLOCK:
             continue
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
@@ -204,10 +207,9 @@ def offline_links(
 def offline_networks(docs: list[dict[str, Any]], links: list[OfflineLink]) -> dict[str, str]:
     """Message id -> network id, for the messages of linked sets of two or more.
 
-    The id is ``NET-`` and a digest of the set's smallest message id.
+    Named as the network stage names them (``core.networks.network_id_of``), after the
+    set's smallest message id standing in for its founder.
     """
-    import hashlib
-
     of = _components([(x.a, x.b) for x in links], [d["message_id"] for d in docs])
     members: dict[str, list[str]] = defaultdict(list)
     for m, root in of.items():
@@ -215,8 +217,7 @@ def offline_networks(docs: list[dict[str, Any]], links: list[OfflineLink]) -> di
     out: dict[str, str] = {}
     for group in members.values():
         if len(group) > 1:
-            digest = hashlib.sha1(min(group).encode(), usedforsecurity=False).hexdigest()[:12]
-            out.update({m: f"NET-{digest.upper()}" for m in group})
+            out.update(dict.fromkeys(group, network_id_of(min(group))))
     return out
 
 

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.core.matching import PersonRef
+from pipeline.generate.evaluate import MAX_BLOCK
 from pipeline.generate.linkage_set import Report
 
 Pair = tuple[str, str]
-MAX_BLOCK = 400  # as the stream: a key this common carries no evidence (and costs n^2)
 
 
 @dataclass

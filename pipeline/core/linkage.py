@@ -24,7 +24,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import permutations
@@ -235,15 +235,7 @@ class Model:
 
     def to_dict(self) -> dict[str, Any]:
         """The model file's content."""
-        return {
-            "version": self.version,
-            "prior": self.prior,
-            "threshold": self.threshold,
-            "m": self.m,
-            "u": self.u,
-            "trained_on": self.trained_on,
-            "notes": self.notes,
-        }
+        return asdict(self)
 
 
 def estimate(
@@ -280,16 +272,7 @@ def estimate(
 def default_model() -> Model:
     """The model shipped with the package (``core/models/person-v1.json``)."""
     text = (resources.files("pipeline.core") / "models" / f"{MODEL_VERSION}.json").read_text()
-    data = json.loads(text)
-    return Model(
-        data["version"],
-        data["prior"],
-        data["threshold"],
-        data["m"],
-        data["u"],
-        data.get("trained_on", ""),
-        data.get("notes", []),
-    )
+    return Model(**json.loads(text))
 
 
 def blocking_keys(person: PersonRef) -> list[str]:

@@ -61,6 +61,16 @@ def _pair(a: str, b: str) -> Pair:
     return (a, b) if a < b else (b, a)
 
 
+def pairs_of_one_person(reports: Sequence[Report]) -> list[tuple[Report, Report]]:
+    """Every pair of reports of one person (the true pairs)."""
+    by_entity: dict[str, list[Report]] = defaultdict(list)
+    for r in reports:
+        by_entity[r.entity].append(r)
+    return [
+        (a, b) for group in by_entity.values() for i, a in enumerate(group) for b in group[i + 1 :]
+    ]
+
+
 def _variant(a: Report, b: Report) -> str:
     kinds = {r.variant for r in (a, b) if r.variant != "original"}
     return kinds.pop() if len(kinds) == 1 else ("original" if not kinds else "mixed")
@@ -75,15 +85,7 @@ def evaluate_linkage(
 ) -> LinkageReport:
     """Judge a blocker and a scorer on labelled reports (see the module's docstring)."""
     by_id = {r.report_id: r for r in reports}
-    by_entity: dict[str, list[Report]] = defaultdict(list)
-    for r in reports:
-        by_entity[r.entity].append(r)
-    true_pairs = {
-        _pair(a.report_id, b.report_id)
-        for group in by_entity.values()
-        for i, a in enumerate(group)
-        for b in group[i + 1 :]
-    }
+    true_pairs = {_pair(a.report_id, b.report_id) for a, b in pairs_of_one_person(reports)}
     # Strong identifiers.
     by_identifier: dict[str, list[Report]] = defaultdict(list)
     for r in reports:

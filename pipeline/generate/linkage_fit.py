@@ -9,11 +9,10 @@ candidate pairs of the same labelled reports. Only the ``tune`` split is used.
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from collections.abc import Sequence
 
 from pipeline.core.linkage import Model, blocking_keys, estimate, levels
-from pipeline.generate.linkage_eval import evaluate_linkage
+from pipeline.generate.linkage_eval import evaluate_linkage, pairs_of_one_person
 from pipeline.generate.linkage_set import Report
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999)
@@ -23,15 +22,7 @@ def fit_model(
     reports: Sequence[Report], samples: int = 200_000, precision: float = 0.995, seed: int = 7
 ) -> Model:
     """The model estimated from ``reports`` (see the module's docstring)."""
-    by_entity: dict[str, list[Report]] = defaultdict(list)
-    for r in reports:
-        by_entity[r.entity].append(r)
-    true = [
-        levels(a.ref, b.ref)
-        for g in by_entity.values()
-        for i, a in enumerate(g)
-        for b in g[i + 1 :]
-    ]
+    true = [levels(a.ref, b.ref) for a, b in pairs_of_one_person(reports)]
     rng = random.Random(seed)
     other: list[dict[str, str]] = []
     while len(other) < samples:
@@ -41,11 +32,9 @@ def fit_model(
     n = len(reports)
     prior = len(true) / (n * (n - 1) / 2)
     model = estimate(true, other, prior, threshold=0.5, trained_on="FEBRL 1-2 with variants")
-    for t in THRESHOLDS:
-        result = evaluate_linkage(
-            reports, blocking_keys, lambda a, b: model.score(a, b).probability, t
-        )
-        if result.fuzzy["all"].precision >= precision:
-            model.threshold = t
-            break
+    # One evaluation gives every threshold's figures (the scores do not depend on it).
+    curve = evaluate_linkage(
+        reports, blocking_keys, lambda a, b: model.score(a, b).probability, 0.5, THRESHOLDS
+    ).curve
+    model.threshold = next((t for t, c in curve if c.precision >= precision), model.threshold)
     return model

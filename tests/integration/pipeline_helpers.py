@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -18,11 +20,15 @@ from typing import Any
 from confluent_kafka import Producer
 
 from pipeline.codec import DEAD_LETTER, HST_MESSAGE, AvroCodec
+from pipeline.core.acks import REJECTED
 from pipeline.core.coerce import to_json
 from pipeline.core.enrich import content_hash
 from pipeline.core.validation import MessageValidator
 from pipeline.generate import GeneratorConfig, generate
+from pipeline.kafka.acks import read_acks
 from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.dlq import read_dead_letters
+from pipeline.kafka.publisher import Publisher
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_search
 from pipeline.settings import Settings
@@ -66,6 +72,28 @@ def plain_messages(count: int, seed: int, until: dt.datetime | None = None) -> l
         withdraw_share=0,
     )
     return generate(config).messages
+
+
+def publish_all(cfg: Settings, messages: list[dict[str, Any]]) -> None:
+    """Publish generated messages as a gateway would (validated, acknowledged by the broker)."""
+    with Publisher(cfg) as pub:
+        for m in messages:
+            pub.publish_json(m)
+
+
+def ready_status(port: int) -> int:
+    """Status of a worker's readiness probe."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def assert_nothing_rejected(cfg: Settings) -> None:
+    """An outage is never a reason to reject: no dead letter, no REJECTED acknowledgement."""
+    assert list(read_dead_letters(cfg, timeout=10)) == [], "an outage made a dead letter"
+    assert [a for a in read_acks(cfg, None) if a["state"] == REJECTED] == []
 
 
 def worker_env(cfg: Settings) -> dict[str, str]:

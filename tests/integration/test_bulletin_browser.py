@@ -70,11 +70,9 @@ class _Page(HTMLParser):
         self.classes: dict[str, int] = {}
         self.texts: dict[str, list[str]] = {}
         self._open: list[str] = []
-        self.tags: dict[str, int] = {}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         css = dict(attrs).get("class") or ""
-        self.tags[tag] = self.tags.get(tag, 0) + 1
         for name in css.split():
             key = f"{tag}.{name}"
             self.classes[key] = self.classes.get(key, 0) + 1

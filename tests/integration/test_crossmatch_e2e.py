@@ -300,16 +300,8 @@ def _network_difference(one: set[frozenset[str]], two: set[frozenset[str]]) -> s
 
 def _canonical_ids(data: Generated) -> dict[str, str]:
     """Each message id -> the smallest id of the messages with its content."""
-    from pipeline.codec import HST_MESSAGE
-    from pipeline.codec.schemas import default_store
-    from pipeline.core.dedupe import live_groups
-    from pipeline.core.enrich import content_hash
-    from pipeline.core.validation import MessageValidator
-
-    validator = MessageValidator(default_store().get(HST_MESSAGE).raw)
-    now = dt.datetime.now(tz=dt.UTC)
-    records = [to_json(validator.validate(m, now=now)) for m in data.messages]
-    return {m: min(group) for group in live_groups(records, content_hash) for m in group}
+    live = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC)).live_groups
+    return {m: min(group) for group in live for m in group}
 
 
 def _entry_ref(item: Any) -> str:

@@ -18,8 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,19 +26,18 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from pipeline.core.acks import REJECTED
-from pipeline.kafka.acks import read_acks
-from pipeline.kafka.dlq import read_dead_letters
-from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
 from pipeline.stack.servers import OpenSearchServer, free_ports, write_search_users
 from pipeline.stream.metrics import worker_health
 from tests.integration.pipeline_helpers import (
     Workers,
     all_ids,
+    assert_nothing_rejected,
     count,
     isolated,
     plain_messages,
+    publish_all,
+    ready_status,
     search_all,
     settled,
     wait_for,
@@ -50,25 +47,6 @@ from tests.integration.pipeline_helpers import (
 pytestmark = pytest.mark.integration
 
 USER, PASSWORD = "hst-worker", "first-password"
-
-
-def _publish(cfg: Settings, messages: list[dict[str, Any]]) -> None:
-    with Publisher(cfg) as pub:
-        for m in messages:
-            pub.publish_json(m)
-
-
-def _ready(port: int) -> int:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
-def _nothing_rejected(cfg: Settings) -> None:
-    assert list(read_dead_letters(cfg, timeout=10)) == [], "an outage made a dead letter"
-    assert [a for a in read_acks(cfg, None) if a["state"] == REJECTED] == []
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +68,7 @@ def secured(
     )
     engine.start(lambda _m: None)
     try:
-        engine.wait_ready(180)
+        engine.waitready_status(180)
         cfg = stack.model_copy(
             update={
                 "search_url": engine.address,
@@ -143,13 +121,13 @@ def test_credentials_refused_for_a_while_hold_the_worker_and_reject_nothing(
     workers = Workers(worker_cfg, tmp_path)
     try:
         worker = workers.start("w1")
-        _publish(cfg, messages[:200])
+        publish_all(cfg, messages[:200])
         wait_for(lambda: count(cfg) >= 200, 180, "the first 200 messages indexed")
-        assert _ready(worker.web_port) == 200
+        assert ready_status(worker.web_port) == 200
         _users(users_file, "rotated-password")  # the worker's password no longer works
         try:
-            _publish(cfg, messages[200:])
-            wait_for(lambda: _ready(worker.web_port) == 503, 60, "the worker out of service")
+            publish_all(cfg, messages[200:])
+            wait_for(lambda: ready_status(worker.web_port) == 503, 60, "the worker out of service")
             time.sleep(20)
             assert worker.proc.poll() is None, "the worker died while its credentials were refused"
         finally:
@@ -157,12 +135,12 @@ def test_credentials_refused_for_a_while_hold_the_worker_and_reject_nothing(
         wait_for(lambda: count(cfg) >= len(messages), 300, "every message indexed")
         settled(cfg)
         assert sorted(all_ids(cfg)) == sorted(m["message_id"] for m in messages)
-        assert _ready(worker.web_port) == 200
+        assert ready_status(worker.web_port) == 200
         log = worker.log.read_text(errors="replace")
         assert "refused our credentials" in log, (
             "the refusal was not noticed: the test proved nothing"
         )
-        _nothing_rejected(cfg)
+        assert_nothing_rejected(cfg)
     finally:
         _users(users_file, PASSWORD)
         workers.stop_all()
@@ -191,14 +169,14 @@ def test_an_unreadable_watch_list_directory_rejects_nothing(
     workers = Workers(cfg, tmp_path)
     try:
         worker = workers.start("w1")
-        _publish(cfg, first)
+        publish_all(cfg, first)
         wait_for(lambda: count(cfg) >= len(first), 180, "the first messages indexed")
         # Root reads any directory whatever its mode: the path turns into a plain file, which
         # fails the worker's read (ENOTDIR) the way a directory made unreadable does.
         lists.rename(tmp_path / "watchlists.away")
         lists.write_text("not a directory")
         time.sleep(7)  # the worker looks at its lists every 5 s
-        _publish(cfg, second)
+        publish_all(cfg, second)
         wait_for(lambda: count(cfg) >= len(messages), 180, "every message indexed")
         settled(cfg)
         assert sorted(all_ids(cfg)) == sorted(m["message_id"] for m in messages)
@@ -213,7 +191,7 @@ def test_an_unreadable_watch_list_directory_rejects_nothing(
         assert "watch lists not reloaded" in log, (
             "the failure was not noticed: the test proved nothing"
         )
-        _nothing_rejected(cfg)
+        assert_nothing_rejected(cfg)
     finally:
         workers.stop_all()
 
@@ -271,7 +249,7 @@ def test_a_registry_unreachable_for_30_s_holds_and_rejects_nothing(
         update={"schema_registry_url": f"http://127.0.0.1:{registry.port}"}
     )
     messages = plain_messages(100, seed=63)
-    _publish(cfg, messages)  # Confluent-framed: the worker must ask the registry for the schema
+    publish_all(cfg, messages)  # Confluent-framed: the worker must ask the registry for the schema
     schemas = dict(registry.schemas)
     assert schemas, "the publisher did not use the registry: the test would prove nothing"
     registry.stop()
@@ -282,7 +260,7 @@ def test_a_registry_unreachable_for_30_s_holds_and_rejects_nothing(
         assert count(cfg) == 0
         assert worker.proc.poll() is None
         # Out of service while it holds, and saying which stage holds.
-        assert _ready(worker.web_port) == 503
+        assert ready_status(worker.web_port) == 503
         assert "validate" in (worker_health(worker.web_port) or {}).get("held_stages", {})
         registry = _Registry(int(cfg.schema_registry_url.rsplit(":", 1)[1]))  # type: ignore[union-attr]
         registry.schemas.update(schemas)
@@ -291,7 +269,7 @@ def test_a_registry_unreachable_for_30_s_holds_and_rejects_nothing(
         assert sorted(all_ids(cfg)) == sorted(m["message_id"] for m in messages)
         log = worker.log.read_text(errors="replace")
         assert "held" in log, "the outage was not noticed: the test proved nothing"
-        _nothing_rejected(cfg)
+        assert_nothing_rejected(cfg)
     finally:
         registry.stop()
         workers.stop_all()

@@ -30,6 +30,7 @@ from tests.integration.pipeline_helpers import (
     count,
     expected_outcome,
     isolated,
+    publish_all,
     search_all,
     settled,
     wait_for,
@@ -119,12 +120,6 @@ def _start(stack: Settings, tmp: Path, seed: int):  # type: ignore[no-untyped-de
     return cfg, data, expected, workers
 
 
-def _publish(cfg: Settings, messages: list[dict[str, Any]]) -> None:
-    with Publisher(cfg) as publisher:
-        for m in messages:
-            publisher.publish_json(m)
-
-
 def test_a_worker_whose_engine_lost_its_indices_sets_them_up_again_and_rejects_nothing(
     stack: Settings, tmp_path: Path
 ) -> None:
@@ -136,14 +131,14 @@ def test_a_worker_whose_engine_lost_its_indices_sets_them_up_again_and_rejects_n
 
 
 def _lose_the_indices_mid_run(cfg: Settings, data: Any, expected: Any, workers: Workers) -> None:
-    _publish(cfg, data.messages[:300])
+    publish_all(cfg, data.messages[:300])
     wait_for(lambda: count(cfg) >= 100, 300, "indexing to start")
     es = sync_client(cfg)
     # The engine loses everything of this pipeline: indices, aliases, templates.
     for alias in (cfg.index_alias, cfg.links_alias, cfg.synthesis_alias):
         es.indices.delete(index=",".join(es.indices.get_alias(name=alias)))
         es.indices.delete_index_template(name=f"{alias}-template")
-    _publish(cfg, data.messages[300:])
+    publish_all(cfg, data.messages[300:])
     # Messages whose whole content group came after the loss must all be indexed again.
     earlier_ids = {m["message_id"] for m in data.messages[:300]}  # re-sends of those are dropped
     later_ids = {m["message_id"] for m in data.messages[300:]} - earlier_ids
@@ -179,7 +174,7 @@ def test_reindex_brings_back_the_same_documents_and_links_after_the_indices_are_
 ) -> None:
     cfg, data, expected, workers = _start(stack, tmp_path, seed=29)
     try:
-        _publish(cfg, data.messages)
+        publish_all(cfg, data.messages)
         _delete_and_reindex(cfg, expected, tmp_path)
     finally:
         workers.stop_all()

@@ -16,37 +16,28 @@ import datetime as dt
 import os
 import signal
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from pipeline.core.acks import REJECTED
 from pipeline.generate import GeneratorConfig, generate
-from pipeline.kafka.acks import read_acks
-from pipeline.kafka.dlq import read_dead_letters
-from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
 from tests.integration.kafka_helpers import consume_all
 from tests.integration.pipeline_helpers import (
     Workers,
     all_ids,
+    assert_nothing_rejected,
     count,
     expected_outcome,
     isolated,
+    publish_all,
+    ready_status,
     search_engine_pid,
     settled,
     wait_for,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def publish_all(cfg: Settings, messages: list[dict]) -> None:
-    with Publisher(cfg) as pub:
-        for obj in messages:
-            pub.publish_json(obj)
 
 
 def settle_and_check(cfg: Settings, expected, timeout: float, drained: bool = False) -> None:  # type: ignore[no-untyped-def]
@@ -88,15 +79,6 @@ def test_kill_9_mid_run_loses_nothing_and_indexes_nothing_twice(
         workers.stop_all()
 
 
-def _ready(port: int) -> int:
-    """Status of the worker's readiness probe."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=10) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
 def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> None:
     cfg = isolated(stack, tmp_path)
     worker_cfg = cfg.model_copy(
@@ -110,22 +92,20 @@ def test_search_server_unavailable_mid_run(stack: Settings, tmp_path: Path) -> N
         w1 = workers.start("w1")
         publish_all(cfg, data.messages)
         wait_for(lambda: count(cfg) >= 300, 120, "indexing to start")
-        assert _ready(w1.web_port) == 200
+        assert ready_status(w1.web_port) == 200
         os.kill(engine_pid, signal.SIGSTOP)
         try:
             time.sleep(20)
             # A probe takes the worker out of service while it holds its batches.
-            assert _ready(w1.web_port) == 503
+            assert ready_status(w1.web_port) == 503
         finally:
             os.kill(engine_pid, signal.SIGCONT)
         assert w1.proc.poll() is None, "the worker died while search was unavailable"
         settle_and_check(cfg, expected, timeout=300)
-        assert _ready(w1.web_port) == 200
+        assert ready_status(w1.web_port) == 200
         log = w1.log.read_text(errors="replace")
         assert "search unavailable" in log, "the outage was not noticed: the test proved nothing"
-        # An outage is never a reason to reject: no dead letter, no REJECTED acknowledgement.
-        assert list(read_dead_letters(cfg, timeout=10)) == []
-        assert [a for a in read_acks(cfg, None) if a["state"] == REJECTED] == []
+        assert_nothing_rejected(cfg)
     finally:
         os.kill(engine_pid, signal.SIGCONT)
         workers.stop_all()

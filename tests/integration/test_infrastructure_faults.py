@@ -68,7 +68,7 @@ def secured(
     )
     engine.start(lambda _m: None)
     try:
-        engine.waitready_status(180)
+        engine.wait_ready(180)
         cfg = stack.model_copy(
             update={
                 "search_url": engine.address,

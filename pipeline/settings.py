@@ -159,6 +159,12 @@ class Settings(BaseSettings):
     watchlist_dir: Path | None = Field(
         None, description="Directory of watch lists (*.csv, *.json), reloaded when they change."
     )
+    person_model: str = Field(
+        "person-hst-v1",
+        description="Person-matching model: a model shipped in pipeline/core/models "
+        "(person-hst-v1, person-febrl-v1) or the path of a model file fitted on your own "
+        "labelled reports (README: person matching).",
+    )
 
     # Topics.
     topic_inbound: str = "hst.inbound"

@@ -38,50 +38,88 @@ def _median_rate(runs: int, n: int, fn: Callable[[], object]) -> tuple[float, li
     return statistics.median(rates), rates
 
 
+def _timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
 def _matching_quality(validator: MessageValidator, count: int) -> None:
-    """Precision, recall and F1 of cross-matching against the generator's ground truth."""
+    """Cross-matching on generated ground truth: the stream's matcher before and after."""
     if not count:
         return
-    from pipeline.core.matching import FUZZY_THRESHOLD
-    from pipeline.generate.evaluate import enriched_documents, evaluate
+    from pipeline.core.linkage import default_model
+    from pipeline.generate import baseline_matcher
+    from pipeline.generate.evaluate import (
+        Matcher,
+        enriched_documents,
+        evaluate,
+        offline_person_links,
+        stream_pairs,
+    )
 
     data = generate(GeneratorConfig(count=count, seed=21))
-    result = evaluate(enriched_documents(data, validator), data.truth)
+    docs = enriched_documents(data, validator)
+    model = default_model()
+    matchers = {
+        "before": Matcher(
+            baseline_matcher.blocking_keys, baseline_matcher.score, baseline_matcher.THRESHOLD
+        ),
+        f"after ({model.version})": Matcher.of(model),
+    }
+    # What the match stage does per message: block, then decide every new candidate pair.
+    per_message = {}
+    for name, run in {
+        "before": lambda: stream_pairs(
+            docs,
+            baseline_matcher.blocking_keys,
+            lambda a, b: a if baseline_matcher.score(a, b) >= baseline_matcher.THRESHOLD else None,
+        ),
+        "after": lambda: offline_person_links(docs, model),
+    }.items():
+        seconds = min(_timed(run) for _ in range(3))
+        per_message[name] = seconds / len(docs) * 1000
     table = Table(
+        "matcher",
         "links",
         "threshold",
         "precision",
         "recall",
-        "F1",
         "true / false / missed",
-        title=f"cross-matching on ground truth: {count:,} messages, {result.persons:,} persons "
-        "(pairs of persons in different messages)",
+        title=f"cross-matching on ground truth: {count:,} generated messages (held out: seed 21), "
+        "pairs of persons in different messages",
     )
-
-    def row(name: str, threshold: str, sc: Any) -> None:
-        table.add_row(
-            name,
-            threshold,
-            f"{sc.precision:.3f}",
-            f"{sc.recall:.3f}",
-            f"{sc.f1:.3f}",
-            f"{sc.true_positives:,} / {sc.false_positives:,} / {sc.false_negatives:,}",
-        )
-
-    row("strong identifiers (recall: of all true pairs)", "-", result.strong)
-    for threshold, sc in result.curve:
-        marker = " (chosen)" if abs(threshold - FUZZY_THRESHOLD) < 1e-9 else ""
-        row(
-            "fuzzy persons (recall: of pairs without a shared identifier)",
-            f"{threshold:.2f}{marker}",
-            sc,
-        )
+    for name, matcher in matchers.items():
+        result = evaluate(docs, data.truth, matcher)
+        for label, threshold, sc in [
+            ("strong", "-", result.strong),
+            *[
+                ("fuzzy", f"{t:g}", sc)
+                for t, sc in result.curve
+                if t == matcher.threshold or name.startswith("after")
+            ],
+        ]:
+            chosen = " (chosen)" if threshold == f"{matcher.threshold:g}" else ""
+            table.add_row(
+                name,
+                label,
+                threshold + chosen,
+                f"{sc.precision:.3f}",
+                f"{sc.recall:.3f}",
+                f"{sc.true_positives:,} / {sc.false_positives:,} / {sc.false_negatives:,}",
+            )
     common.console.print(table)
+    common.console.print(
+        "recall of strong links: of all true pairs; of fuzzy links: of the pairs that share no "
+        f"identifier. Matching cost (the match stage's work, offline): "
+        f"{per_message['before']:.2f} → {per_message['after']:.2f} ms per message"
+    )
 
 
 def _person_linkage() -> None:
-    """The probabilistic matcher against today's, on the held-out labelled reports."""
-    from pipeline.core import linkage, matching
+    """The probabilistic matcher against the old one, on the held-out labelled reports."""
+    from pipeline.core import linkage
+    from pipeline.generate import baseline_matcher
     from pipeline.generate.linkage_eval import evaluate_linkage
     from pipeline.generate.linkage_set import febrl_file, reports
 
@@ -89,12 +127,12 @@ def _person_linkage() -> None:
         common.console.print("person linkage: FEBRL data not installed (make venv installs it)")
         return
     held_out = reports("report")
-    model = linkage.default_model()
+    model = linkage.load_model("person-febrl-v1")
     runs = {
         "before": (
-            matching.blocking_keys,
-            lambda a, b: matching.fuzzy_score(a, b)[0],
-            matching.FUZZY_THRESHOLD,
+            baseline_matcher.blocking_keys,
+            baseline_matcher.score,
+            baseline_matcher.THRESHOLD,
         ),
         "after": (
             linkage.blocking_keys,
@@ -117,7 +155,7 @@ def _person_linkage() -> None:
         "precision",
         "recall",
         title=f"person links on held-out reports (FEBRL 3 + variants: {after.reports:,} "
-        f"reports, {after.true_pairs:,} true pairs): before → after",
+        f"reports, {after.true_pairs:,} true pairs): before → after ({model.version})",
     )
     for v in sorted(after.fuzzy):
         b, a = before.fuzzy.get(v), after.fuzzy[v]

@@ -10,7 +10,11 @@ no evidence either way, never a penalty. Every link carries each comparison's le
 weight (the analysts' "why").
 
 The m and u of every level are estimated from labelled pairs (``estimate``) and kept in a
-versioned model file (``models/person-v1.json``).
+versioned model file (``models/*.json``). Both depend on the population: how often two
+different persons share a name and a birth year (u) is not the same among FEBRL's
+Australians as among the reports of a smuggling corridor, so a deployment fits its own
+(``generate.linkage_fit``). ``person-hst-v1`` (the stream's default) is fitted on HST-like
+reports, ``person-febrl-v1`` on the FEBRL tune split.
 
 Names are compared order-free, token by token, on their Latin form (``names.tokens``, which
 transliterates any script) and on ``match_key``: a consonant skeleton whose classes absorb
@@ -25,16 +29,24 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from itertools import permutations
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jellyfish
 
-from pipeline.core.matching import PersonRef
+if TYPE_CHECKING:  # matching imports this module; a reference needs no import at run time
+    from pipeline.core.matching import PersonRef
 
-MODEL_VERSION = "person-v1"
+DEFAULT_MODEL = "person-hst-v1"
+LABELS = {
+    "name": "name",
+    "birth": "birth date",
+    "nationality": "nationality",
+    "document": "document",
+}
 
 # Comparisons and their levels, strongest first; "missing" means no evidence.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -206,6 +218,37 @@ class Match:
         parts = sorted(self.contributions, key=lambda c: -abs(c.weight))
         return [f"{c.comparison} {c.level.replace('_', ' ')}: {c.weight:+.1f}" for c in parts]
 
+    def reason(self) -> str:
+        """The comparisons that spoke for the link: ``name + birth date + nationality``."""
+        agreeing = [LABELS[c.comparison] for c in self.contributions if c.weight >= 1]
+        return " + ".join(agreeing) or "no agreeing field"
+
+    def evidence(self, a: PersonRef, b: PersonRef, prior_weight: float) -> list[str]:
+        """The explanation with the values compared, then the prior and the total."""
+        shown = {
+            "name": (f"'{a.name}'", f"'{b.name}'"),
+            "birth": (_date(a.birth), _date(b.birth)),
+            "nationality": ("/".join(a.nationalities) or "-", "/".join(b.nationalities) or "-"),
+        }
+        out = []
+        for c in sorted(self.contributions, key=lambda c: -abs(c.weight)):
+            if abs(c.weight) < 0.05 and c.level != "missing":
+                continue  # no conflicting document: nothing to explain
+            line = f"{c.comparison} {c.level.replace('_', ' ')}: {c.weight:+.1f}"
+            if c.comparison in shown:
+                line += " ({} ~ {})".format(*shown[c.comparison])
+            out.append(line)
+        out.append(
+            f"prior {prior_weight:+.1f}; match weight {self.weight:+.1f}; "
+            f"probability {self.probability:.4f}"
+        )
+        return out
+
+
+def _date(birth: tuple[int | None, ...]) -> str:
+    parts = [f"{v:04d}" if i == 0 else f"{v:02d}" for i, v in enumerate(birth) if v is not None]
+    return "-".join(parts) or "-"
+
 
 @dataclass
 class Model:
@@ -221,15 +264,56 @@ class Model:
 
     def weight_of(self, comparison: str, level: str) -> float:
         """log2(m / u) of one level (0 for a level the model has no figures for)."""
-        m = self.m.get(comparison, {}).get(level)
-        u = self.u.get(comparison, {}).get(level)
-        return math.log2(m / u) if m and u else 0.0
+        return self._weights.get(comparison, {}).get(level, 0.0)
+
+    @cached_property
+    def _weights(self) -> dict[str, dict[str, float]]:
+        return {
+            c: {lv: math.log2(m / self.u[c][lv]) for lv, m in ms.items() if m and self.u[c].get(lv)}
+            for c, ms in self.m.items()
+        }
+
+    @cached_property
+    def _need(self) -> float:
+        """The weight the comparisons must add to the prior's to reach the threshold."""
+        t = min(max(self.threshold, 1e-12), 1 - 1e-12)
+        return math.log2(t / (1 - t)) - self.prior_weight
+
+    @cached_property
+    def _best(self) -> dict[str, float]:
+        """Each comparison's strongest weight, and (``all``) their sum."""
+        best = {c: max(ws.values(), default=0.0) for c, ws in self._weights.items()}
+        return {**best, "all": sum(best.values())}
+
+    def link(self, a: PersonRef, b: PersonRef) -> Match | None:
+        """The pair's match if its probability reaches the threshold, else None.
+
+        Birth dates first: when even the best of every other comparison could not lift the
+        weight to the threshold (most candidates of a block), nothing else is compared;
+        then the same with nationality and documents before names.
+        """
+        w, best, need = self._weights, self._best, self._need
+        birth = w["birth"].get(birth_level(a.birth, b.birth), 0.0)
+        if birth - best["birth"] + best["all"] < need:
+            return None
+        cheap = birth
+        cheap += w["nationality"].get(nationality_level(a.nationalities, b.nationalities), 0.0)
+        cheap += w["document"].get(document_level(a.identifiers, b.identifiers), 0.0)
+        if cheap + best["name"] < need:
+            return None
+        match = self.score(a, b)
+        return match if match.probability >= self.threshold else None
+
+    @cached_property
+    def prior_weight(self) -> float:
+        """log2 of the prior odds that two reports are of one person."""
+        return math.log2(self.prior / (1 - self.prior))
 
     def score(self, a: PersonRef, b: PersonRef) -> Match:
         """The pair's weight, probability and explanation."""
         found = levels(a, b)
         parts = tuple(Contribution(c, lv, self.weight_of(c, lv)) for c, lv in found.items())
-        weight = math.log2(self.prior / (1 - self.prior)) + sum(p.weight for p in parts)
+        weight = self.prior_weight + sum(p.weight for p in parts)
         probability = 1 / (1 + 2 ** (-weight)) if weight > -1000 else 0.0
         return Match(weight, probability, parts)
 
@@ -244,6 +328,7 @@ def estimate(
     prior: float,
     threshold: float,
     trained_on: str = "",
+    version: str = DEFAULT_MODEL,
 ) -> Model:
     """Estimate m from the levels of true pairs, u from those of different persons' pairs.
 
@@ -265,14 +350,26 @@ def estimate(
     for c in LEVELS:
         if "missing" in LEVELS[c]:
             u[c]["missing"] = m[c]["missing"]
-    return Model(MODEL_VERSION, prior, threshold, m, u, trained_on)
+    return Model(version, prior, threshold, m, u, trained_on)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
+def load_model(name: str = DEFAULT_MODEL) -> Model:
+    """A model shipped with the package (``core/models/<name>.json``) or a model file's path."""
+    models = resources.files("pipeline.core") / "models"
+    shipped = models / f"{name}.json"
+    if shipped.is_file():
+        return Model(**json.loads(shipped.read_text()))
+    if not Path(name).is_file():
+        names = sorted(p.name[:-5] for p in models.iterdir() if p.name.endswith(".json"))
+        msg = f"person model {name!r}: neither a shipped model ({', '.join(names)}) nor a file"
+        raise ValueError(msg)
+    return Model(**json.loads(Path(name).read_text()))
+
+
 def default_model() -> Model:
-    """The model shipped with the package (``core/models/person-v1.json``)."""
-    text = (resources.files("pipeline.core") / "models" / f"{MODEL_VERSION}.json").read_text()
-    return Model(**json.loads(text))
+    """The stream's default model (``person-hst-v1``)."""
+    return load_model(DEFAULT_MODEL)
 
 
 def blocking_keys(person: PersonRef) -> list[str]:

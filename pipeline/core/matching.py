@@ -6,12 +6,13 @@ Two kinds of link, each with its reason, evidence and score:
   strong identifier: a travel document number with its issuing country, an E.164 phone,
   an e-mail, an online account, a vessel IMO/MMSI, a vehicle plate with its country, a bank
   account. Score 1.0.
-- **Fuzzy person**: no shared identifier, but names agree across scripts and spellings
-  (transliteration, token order, Jaro-Winkler), birth dates are compatible (partial dates
-  allowed, a conflict vetoes) and nationalities do not contradict. Candidates come from
-  blocking keys (the consonant skeleton of each name token), so only persons sharing a
-  key are compared. The threshold favours precision: a false link between a victim and a
-  smuggler is worse than a missed one (see ``FUZZY_THRESHOLD``).
+- **Fuzzy person**: no shared identifier, but the probabilistic matcher
+  (``core.linkage``: Fellegi-Sunter levels of name, birth date, nationality and
+  conflicting documents, weights from a fitted model file) gives a probability at or above
+  the model's threshold. Candidates come from ``linkage.blocking_keys``, so only persons
+  sharing a key are compared. Each link's evidence is every comparison's level, weight and
+  values. The threshold favours precision: a false link between a victim and a smuggler is
+  worse than a missed one.
 """
 
 from __future__ import annotations
@@ -19,21 +20,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import permutations
+from functools import cached_property
 from typing import Any
 
-import jellyfish
-
-from pipeline.core.names import name_key, tokens
+from pipeline.core import linkage
+from pipeline.core.names import tokens
 
 STRONG = "strong_identifier"
 FUZZY = "fuzzy_person"
-
-# Chosen on generated data with ground truth (``make bench`` prints the curve). On 3,000
-# messages (11,581 persons): 0.88 -> precision 0.981, 0.92 -> 0.998 (recall 0.47 of the pairs
-# that share no identifier). Same name, nationality and birth month is not enough: the
-# remaining false links at 0.88-0.90 were homonyms born in the same month.
-FUZZY_THRESHOLD = 0.92
 
 # Person-level identifier kinds; the rest (imo, mmsi, plate, bank account) belong to the
 # message and link messages, not persons.
@@ -64,7 +58,7 @@ class PersonRef:
     nationalities: tuple[str, ...]
     identifiers: tuple[str, ...]
 
-    @property
+    @cached_property
     def ref(self) -> str:
         """Globally unique ``message_id/person_id``."""
         return f"{self.message_id}/{self.person_id}"
@@ -193,77 +187,6 @@ def person_refs(doc: dict[str, Any]) -> list[PersonRef]:
     return out
 
 
-def blocking_keys(person: PersonRef) -> list[str]:
-    """Keys under which fuzzy candidates meet: each name token's skeleton with the birth year.
-
-    Without a birth year no fuzzy score can reach the threshold (homonyms are common), so
-    such a person gets no blocking key and is linked by strong identifiers only.
-    """
-    if person.birth[0] is None:
-        return []
-    keys = {name_key(t) for t in person.tokens}
-    return sorted(f"name:{k}:{person.birth[0]}" for k in keys if len(k) >= 2)
-
-
-def _birth_agreement(a: PersonRef, b: PersonRef) -> tuple[float | None, str]:
-    """(score, evidence): None = contradiction (veto); 0.3 = unknown; 1.0 = same full date."""
-    if a.birth[0] is None or b.birth[0] is None:
-        return 0.3, "birth date unknown on one side"
-    shared = 0
-    for x, y in zip(a.birth, b.birth, strict=True):
-        if x is None or y is None:
-            break
-        if x != y:
-            return None, "birth dates differ"
-        shared += 1
-    text = "-".join(
-        f"{v:02d}" if i else f"{v:04d}" for i, v in enumerate(a.birth[:shared]) if v is not None
-    )
-    # Year or year-month agreement is weak: different people share a common name and a year.
-    return {1: 0.3, 2: 0.6, 3: 1.0}[
-        shared
-    ], f"same birth {('date', 'year', 'year-month', 'date')[shared]} {text}"
-
-
-def name_similarity(a: tuple[str, ...], b: tuple[str, ...]) -> float:
-    """Jaro-Winkler of the best token alignment (order-free; extra tokens cost a little)."""
-    if not a or not b:
-        return 0.0
-    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    if len(long_) > 5:  # bound the permutations: compare sorted forms
-        return jellyfish.jaro_winkler_similarity(" ".join(sorted(a)), " ".join(sorted(b)))
-    best = 0.0
-    for perm in permutations(long_, len(short)):
-        sims = [jellyfish.jaro_winkler_similarity(x, y) for x, y in zip(short, perm, strict=True)]
-        # Equal phonetic skeletons count as a match of that token (Mohammed ~ Muhammad).
-        sims = [
-            max(s, 0.95) if name_key(x) == name_key(y) and len(name_key(x)) >= 3 else s
-            for s, x, y in zip(sims, short, perm, strict=True)
-        ]
-        best = max(best, sum(sims) / len(sims))
-    return best * (1.0 - 0.04 * (len(long_) - len(short)))
-
-
-def fuzzy_score(a: PersonRef, b: PersonRef) -> tuple[float, list[str]]:
-    """Score in [0, 1] of a and b being the same person, with the evidence."""
-    birth, birth_text = _birth_agreement(a, b)
-    if birth is None:  # cheap veto first
-        return 0.0, [birth_text]
-    sim = name_similarity(a.tokens, b.tokens)
-    evidence = [f"name similarity {sim:.2f} ('{a.name}' ~ '{b.name}')", birth_text]
-    nat = 0.5
-    if a.nationalities and b.nationalities:
-        if set(a.nationalities) & set(b.nationalities):
-            nat = 1.0
-            evidence.append(
-                f"same nationality {sorted(set(a.nationalities) & set(b.nationalities))[0]}"
-            )
-        else:
-            nat = 0.0
-            evidence.append("nationalities differ")
-    return 0.70 * sim + 0.20 * birth + 0.10 * nat, evidence
-
-
 def strong_links(new: PersonRef, seen: Iterable[PersonRef], key: str) -> list[Link]:
     """Links of ``new`` to persons already seen under the strong identifier ``key``."""
     kind, _, value = key.partition(":")
@@ -287,28 +210,37 @@ def strong_links(new: PersonRef, seen: Iterable[PersonRef], key: str) -> list[Li
     return out
 
 
+def fuzzy_link(a: PersonRef, b: PersonRef, model: linkage.Model) -> Link | None:
+    """The link between two persons if the model's probability reaches its threshold.
+
+    Scored in the order of their refs, so the stream and an offline replay, which meet a
+    pair in either order, give the same link.
+    """
+    if a.message_id == b.message_id or (
+        a.identifiers and b.identifiers and not set(a.identifiers).isdisjoint(b.identifiers)
+    ):
+        return None  # same message, or already linked strongly
+    first, second = (a, b) if a.ref <= b.ref else (b, a)
+    match = model.link(first, second)
+    if match is None:
+        return None
+    return Link(
+        FUZZY,
+        first.ref,
+        second.ref,
+        match.probability,
+        f"{match.reason()} (p {match.probability:.3f})",
+        match.evidence(first, second, model.prior_weight),
+        (first.source_ncb, second.source_ncb),
+    )
+
+
 def fuzzy_links(
-    new: PersonRef, candidates: Iterable[PersonRef], threshold: float = FUZZY_THRESHOLD
+    new: PersonRef, candidates: Iterable[PersonRef], model: linkage.Model | None = None
 ) -> list[Link]:
-    """Links of ``new`` to candidates whose fuzzy score reaches ``threshold``."""
-    out = []
-    for old in candidates:
-        if old.message_id == new.message_id or set(old.identifiers) & set(new.identifiers):
-            continue  # same message, or already linked strongly
-        score, evidence = fuzzy_score(old, new)
-        if score >= threshold:
-            out.append(
-                Link(
-                    FUZZY,
-                    old.ref,
-                    new.ref,
-                    score,
-                    f"name + birth date ({score:.2f})",
-                    evidence,
-                    (old.source_ncb, new.source_ncb),
-                )
-            )
-    return out
+    """Links of ``new`` to the candidates the model judges to be the same person."""
+    model = model or linkage.default_model()
+    return [link for old in candidates if (link := fuzzy_link(old, new, model))]
 
 
 def object_links(
@@ -390,10 +322,17 @@ class KeyMatch:
     created: dict[str, str]  # message_id -> created_at, for the messages the links join
 
 
-def match_person(entry: list[Any], person: dict[str, Any], key: str, *, strong: bool) -> KeyMatch:
+def match_person(
+    entry: list[Any],
+    person: dict[str, Any],
+    key: str,
+    *,
+    strong: bool,
+    model: linkage.Model | None = None,
+) -> KeyMatch:
     """Link a person to those seen under ``key`` (a strong identifier or a name blocking key).
 
-    A pair sharing several name keys is scored once, under the smallest key both carry.
+    A pair sharing several blocking keys is scored once, under the smallest key both carry.
     """
     new = PersonRef.from_dict(person)
     seen = [(ref, created) for ref, created in filter(None, map(_person, entry))]
@@ -402,13 +341,10 @@ def match_person(entry: list[Any], person: dict[str, Any], key: str, *, strong: 
     if strong:
         links = strong_links(new, refs, key)
     else:
-        mine = set(blocking_keys(new))
-        by_ref = {r.ref: r for r in refs}
-        links = [
-            link
-            for link in fuzzy_links(new, refs)
-            if min(mine & set(blocking_keys(by_ref[link.a]))) == key
-        ]
+        mine = set(linkage.blocking_keys(new))
+        # A candidate filed under keys it no longer carries (keys changed) is scored here.
+        owned = [r for r in refs if min(mine & set(linkage.blocking_keys(r)), default=key) == key]
+        links = fuzzy_links(new, owned, model)
     created[new.message_id] = person["created_at"]
     known = any(ref.ref == new.ref for ref, _ in seen)
     kept = entry if known else [*entry, person_entry(person)]

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.core.coerce import to_json
 from pipeline.core.dedupe import live_messages
 from pipeline.core.enrich import content_hash, enrich
+from pipeline.core.linkage import Model, blocking_keys, default_model
 from pipeline.core.matching import (
-    FUZZY_THRESHOLD,
+    MAX_PER_KEY,
+    Link,
     PersonRef,
-    blocking_keys,
-    fuzzy_score,
+    fuzzy_link,
     person_refs,
     strong_links,
 )
 from pipeline.core.networks import network_id_of
 from pipeline.core.validation import MessageValidator
 from pipeline.generate.synthetic import Generated
+
+T = TypeVar("T")
 
 MAX_BLOCK = 400  # persons under one key: more carry no evidence (and cost n^2)
 
@@ -53,14 +56,30 @@ class Scores:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _filed(refs: list[PersonRef]) -> tuple[dict[str, list[PersonRef]], dict[str, list[PersonRef]]]:
+@dataclass(frozen=True)
+class Matcher:
+    """A fuzzy person matcher to judge: its blocking keys, its pair score and threshold."""
+
+    blocker: Callable[[PersonRef], list[str]]
+    scorer: Callable[[PersonRef, PersonRef], float]
+    threshold: float
+
+    @classmethod
+    def of(cls, model: Model) -> Matcher:
+        """The matcher the stream runs with ``model``."""
+        return cls(blocking_keys, lambda a, b: model.score(a, b).probability, model.threshold)
+
+
+def _filed(
+    refs: list[PersonRef], blocker: Callable[[PersonRef], list[str]] = blocking_keys
+) -> tuple[dict[str, list[PersonRef]], dict[str, list[PersonRef]]]:
     """Persons filed by strong identifier and by blocking key."""
     by_id: dict[str, list[PersonRef]] = defaultdict(list)
     by_block: dict[str, list[PersonRef]] = defaultdict(list)
     for p in refs:
         for key in p.identifiers:
             by_id[key].append(p)
-        for key in blocking_keys(p):
+        for key in blocker(p):
             by_block[key].append(p)
     return by_id, by_block
 
@@ -83,13 +102,17 @@ class MatchEvaluation:
     persons: int
 
 
+CURVE = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+
+
 def evaluate(
-    docs: list[dict[str, Any]], truth: dict[str, dict[str, str]], threshold: float = FUZZY_THRESHOLD
+    docs: list[dict[str, Any]], truth: dict[str, dict[str, str]], matcher: Matcher | None = None
 ) -> MatchEvaluation:
     """Compare pairwise links with the truth (pairs of persons in different messages)."""
+    matcher = matcher or Matcher.of(default_model())
     refs = [p for d in docs for p in person_refs(d)]
     identity = {p.ref: truth.get(p.message_id, {}).get(p.person_id) for p in refs}
-    by_id, by_block = _filed(refs)
+    by_id, by_block = _filed(refs, matcher.blocker)
 
     def pair(a: PersonRef, b: PersonRef) -> tuple[str, str]:
         x, y = sorted((a.ref, b.ref))
@@ -119,16 +142,16 @@ def evaluate(
                     continue
                 pk = pair(a, b)
                 if pk not in scored:
-                    scored[pk] = fuzzy_score(a, b)[0]
+                    scored[pk] = matcher.scorer(a, b)
 
     def scores(found: set[tuple[str, str]], wanted: set[tuple[str, str]]) -> Scores:
         return Scores(len(found & wanted), len(found - wanted), len(wanted - found))
 
     fuzzy_wanted = true_pairs - strong
     curve = []
-    for t in (0.80, 0.84, 0.86, 0.88, 0.90, 0.92, 0.94, 0.96):
+    for t in sorted({*CURVE, matcher.threshold}):
         curve.append((t, scores({k for k, s in scored.items() if s >= t}, fuzzy_wanted)))
-    fuzzy_found = {k for k, s in scored.items() if s >= threshold}
+    fuzzy_found = {k for k, s in scored.items() if s >= matcher.threshold}
     return MatchEvaluation(
         strong=scores(strong, true_pairs),
         fuzzy=scores(fuzzy_found, fuzzy_wanted),
@@ -181,26 +204,54 @@ class OfflineLink:
     reason: str
 
 
-def offline_links(
-    docs: list[dict[str, Any]], threshold: float = FUZZY_THRESHOLD
-) -> list[OfflineLink]:
+def stream_pairs(
+    docs: list[dict[str, Any]],
+    blocker: Callable[[PersonRef], list[str]],
+    decide: Callable[[PersonRef, PersonRef], T | None],
+) -> list[T]:
+    """What the match stage does, offline: every decision that is not None.
+
+    Persons arrive in document order; each is decided against the newest ``MAX_PER_KEY``
+    persons filed under each of its blocking keys (what the stream's table keeps), every
+    pair once. Where a key over its bound receives its persons in another order in the
+    stream, the two may differ.
+    """
+    window: dict[str, deque[PersonRef]] = defaultdict(lambda: deque(maxlen=MAX_PER_KEY))
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for new in (p for d in docs for p in person_refs(d)):
+        for key in blocker(new):
+            for old in window[key]:
+                pair = (old.ref, new.ref) if old.ref < new.ref else (new.ref, old.ref)
+                if pair not in seen:
+                    seen.add(pair)
+                    if (found := decide(old, new)) is not None:
+                        out.append(found)
+            window[key].append(new)
+    return out
+
+
+def offline_person_links(docs: list[dict[str, Any]], model: Model | None = None) -> list[Link]:
+    """The fuzzy person links the match stage makes for ``docs`` (``core.matching.fuzzy_link``)."""
+    chosen = model or default_model()
+    return stream_pairs(docs, blocking_keys, lambda a, b: fuzzy_link(a, b, chosen))
+
+
+def offline_links(docs: list[dict[str, Any]], model: Model | None = None) -> list[OfflineLink]:
     """Message links from shared identifiers and fuzzy person matches (no stream needed)."""
     refs = [p for d in docs for p in person_refs(d)]
     links: list[OfflineLink] = []
-    by_id, by_block = _filed(refs)
+    by_id, _ = _filed(refs)
     for key, group in by_id.items():
         for p in group[1:]:
             links += [
                 OfflineLink(x.messages[0], x.messages[1], x.reason)
                 for x in strong_links(p, group[:1], key)
             ]
-    for group in by_block.values():
-        if len(group) > MAX_BLOCK:
-            continue
-        for i, a in enumerate(group):
-            for b in group[i + 1 :]:
-                if a.message_id != b.message_id and fuzzy_score(a, b)[0] >= threshold:
-                    links.append(OfflineLink(a.message_id, b.message_id, "name + birth date"))
+    links += [
+        OfflineLink(x.messages[0], x.messages[1], x.reason)
+        for x in offline_person_links(docs, model)
+    ]
     return links
 
 
@@ -222,7 +273,7 @@ def offline_networks(docs: list[dict[str, Any]], links: list[OfflineLink]) -> di
 
 
 def network_agreement(
-    docs: list[dict[str, Any]], truth: dict[str, dict[str, str]], threshold: float = FUZZY_THRESHOLD
+    docs: list[dict[str, Any]], truth: dict[str, dict[str, str]], model: Model | None = None
 ) -> NetworkAgreement:
     """Compare the networks the links make with those the generator made (message level)."""
     refs = [p for d in docs for p in person_refs(d)]
@@ -232,7 +283,7 @@ def network_agreement(
         (p.message_id, "identity:" + str(identity[p.ref])) for p in refs if identity[p.ref]
     ]
     made_of = _components(made_pairs, messages)
-    found_of = _components([(x.a, x.b) for x in offline_links(docs, threshold)], messages)
+    found_of = _components([(x.a, x.b) for x in offline_links(docs, model)], messages)
     made_sets: dict[str, set[str]] = defaultdict(set)
     found_sets: dict[str, set[str]] = defaultdict(set)
     for m in messages:

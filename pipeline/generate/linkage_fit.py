@@ -3,38 +3,71 @@
 m: the levels of every true pair (two reports of one person); u: the levels of a seeded
 sample of pairs of different persons; prior: the share of true pairs among all pairs. The
 threshold is the lowest probability whose links keep a precision of ``precision`` on the
-candidate pairs of the same labelled reports. Only the ``tune`` split is used.
+candidate pairs of the same labelled reports. Only tune data is used: FEBRL 1-2 for
+``person-febrl-v1``, generated messages of seeds no test or benchmark reads for
+``person-hst-v1``. ``python -m pipeline.generate.linkage_fit`` (``make models``) writes both.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipeline.core.linkage import Model, blocking_keys, estimate, levels
 from pipeline.generate.linkage_eval import evaluate_linkage, pairs_of_one_person
-from pipeline.generate.linkage_set import Report
+from pipeline.generate.linkage_set import Report, generated_reports, reports
+
+MODELS = Path(__file__).resolve().parent.parent / "core" / "models"
+HST_TUNE_SEEDS = (1001, 1002)  # generated tune data: seeds no test or benchmark uses
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999)
 
 
 def fit_model(
-    reports: Sequence[Report], samples: int = 200_000, precision: float = 0.995, seed: int = 7
+    labelled: Sequence[Report],
+    version: str,
+    trained_on: str,
+    samples: int = 200_000,
+    precision: float = 0.995,
+    seed: int = 7,
 ) -> Model:
-    """The model estimated from ``reports`` (see the module's docstring)."""
-    true = [levels(a.ref, b.ref) for a, b in pairs_of_one_person(reports)]
+    """The model estimated from ``labelled`` (see the module's docstring)."""
+    true = [levels(a.ref, b.ref) for a, b in pairs_of_one_person(labelled)]
     rng = random.Random(seed)
     other: list[dict[str, str]] = []
     while len(other) < samples:
-        a, b = rng.choice(reports), rng.choice(reports)
+        a, b = rng.choice(labelled), rng.choice(labelled)
         if a.entity != b.entity:
             other.append(levels(a.ref, b.ref))
-    n = len(reports)
+    n = len(labelled)
     prior = len(true) / (n * (n - 1) / 2)
-    model = estimate(true, other, prior, threshold=0.5, trained_on="FEBRL 1-2 with variants")
+    model = estimate(true, other, prior, 0.5, trained_on, version)
     # One evaluation gives every threshold's figures (the scores do not depend on it).
     curve = evaluate_linkage(
-        reports, blocking_keys, lambda a, b: model.score(a, b).probability, 0.5, THRESHOLDS
+        labelled, blocking_keys, lambda a, b: model.score(a, b).probability, 0.5, THRESHOLDS
     ).curve
     model.threshold = next((t for t, c in curve if c.precision >= precision), model.threshold)
     return model
+
+
+def write_model(model: Model, path: Path) -> None:
+    """Write a model file (sorted keys, so a re-fit shows as a readable diff)."""
+    path.write_text(json.dumps(model.to_dict(), indent=1, sort_keys=True) + "\n")
+
+
+def main() -> None:
+    """Fit and write the shipped models from their tune data."""
+    febrl = fit_model(reports("tune"), "person-febrl-v1", "FEBRL 1-2 with variants")
+    write_model(febrl, MODELS / "person-febrl-v1.json")
+    hst = [r for seed in HST_TUNE_SEEDS for r in generated_reports(seed, 3000)]
+    seeds = ", ".join(map(str, HST_TUNE_SEEDS))
+    model = fit_model(hst, "person-hst-v1", f"generated HST messages, seeds {seeds} (3,000 each)")
+    write_model(model, MODELS / "person-hst-v1.json")
+    for m in (febrl, model):
+        print(f"{m.version}: threshold {m.threshold}, prior {m.prior:.3g}")
+
+
+if __name__ == "__main__":
+    main()

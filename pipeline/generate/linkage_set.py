@@ -12,6 +12,9 @@ different NCBs. Each duplicate is then given one *variant*, the way NCB reports 
 - ``year_only``: the birth year only; ``no_birth``: no birth date;
 - ``date_typo``: one digit of the birth date changed, or day and month swapped.
 
+``generated_reports`` labels the persons of generated HST messages the same way (one
+entity per generated identity): the population the stream's model is fitted on.
+
 Decoys test strong identifiers: a report of *another* person carrying the same passport
 number under another issuing country (never a link). Splits: ``tune`` is FEBRL data sets 1
 and 2, ``report`` (held out) is data set 3; nothing of ``report`` is used to set a weight.
@@ -32,6 +35,7 @@ from typing import Any
 
 from pipeline.core.enrich import _person
 from pipeline.core.matching import PersonRef, person_refs
+from pipeline.generate import GeneratorConfig, generate
 
 VARIANTS = ("typo", "cyrillic", "arabic", "swapped", "year_only", "no_birth", "date_typo")
 SPLITS = {"tune": ("dataset1.csv", "dataset2.csv"), "report": ("dataset3.csv",)}
@@ -253,4 +257,21 @@ def reports(split: str, seed: int = 21) -> list[Report]:
                 }
                 decoy.pop("birth_date", None)
                 out.append(_report(rec_id + ":decoy", f"decoy:{entity}", "decoy", decoy))
+    return out
+
+
+def generated_reports(seed: int, count: int) -> list[Report]:
+    """The persons of ``count`` generated messages, labelled by their generated identity."""
+    from pipeline.codec import HST_MESSAGE
+    from pipeline.codec.schemas import default_store
+    from pipeline.core.validation import MessageValidator
+    from pipeline.generate.evaluate import enriched_documents
+
+    data = generate(GeneratorConfig(count=count, seed=seed))
+    docs = enriched_documents(data, MessageValidator(default_store().get(HST_MESSAGE).raw))
+    out = []
+    for doc in docs:
+        for ref in person_refs(doc):
+            identity = data.truth.get(ref.message_id, {}).get(ref.person_id)
+            out.append(Report(ref.ref, identity or f"unknown:{ref.ref}", "generated", ref))
     return out

@@ -16,13 +16,8 @@ from typing import Any
 
 import orjson
 
-from pipeline.core.matching import (
-    blocking_keys,
-    match_object,
-    match_person,
-    object_identifiers,
-    person_refs,
-)
+from pipeline.core.linkage import blocking_keys, load_model
+from pipeline.core.matching import match_object, match_person, object_identifiers, person_refs
 from pipeline.settings import Settings
 from pipeline.stream import metrics
 from pipeline.stream.outputs import Outputs, key_partition
@@ -88,6 +83,7 @@ class Match:
         self.settings = settings
         self.out = outputs
         self.keys = keys  # table: key -> persons or messages seen under it
+        self.model = load_model(settings.person_model)
 
     async def __call__(self, stream: Any, events: list[Any]) -> None:
         """Match a batch of ``PersonSeen`` and ``ObjectSeen``, in order."""
@@ -102,7 +98,9 @@ class Match:
                         entries[seen.key] = list(self.keys.get(seen.key) or [])
                     entry = entries[seen.key]
                     if isinstance(seen, PersonSeen):
-                        here = match_person(entry, seen.person, seen.key, strong=seen.strong)
+                        here = match_person(
+                            entry, seen.person, seen.key, strong=seen.strong, model=self.model
+                        )
                     else:
                         here = match_object(entry, seen.entry(), seen.key)
                     entries[seen.key] = here.entry

@@ -6,21 +6,20 @@ import pytest
 
 from pipeline.codec import HST_MESSAGE
 from pipeline.codec.schemas import default_store
+from pipeline.core.linkage import default_model
 from pipeline.core.matching import (
     FUZZY,
-    FUZZY_THRESHOLD,
     STRONG,
     PersonRef,
-    blocking_keys,
+    fuzzy_link,
     fuzzy_links,
-    fuzzy_score,
     object_links,
     strong_links,
 )
 from pipeline.core.names import tokens
 from pipeline.core.validation import MessageValidator
-from pipeline.generate import GeneratorConfig, generate
-from pipeline.generate.evaluate import enriched_documents, evaluate
+from pipeline.generate import GeneratorConfig, baseline_matcher, generate
+from pipeline.generate.evaluate import Matcher, enriched_documents, evaluate
 
 
 def ref(
@@ -49,31 +48,39 @@ def test_same_person_across_scripts_and_spellings_is_linked(a: str, b: str) -> N
     links = fuzzy_links(ref("m2", b, ncb="LBY"), [ref("m1", a)])
     assert len(links) == 1
     link = links[0]
-    assert link.kind == FUZZY and link.score >= FUZZY_THRESHOLD
-    assert any("name similarity" in e for e in link.evidence)
-    assert "same birth date 1990-05-17" in link.evidence
+    assert link.kind == FUZZY and link.score >= default_model().threshold
+    assert link.reason.startswith("name + birth date + nationality (p ")
+    # The analysts' "why": every comparison's level, weight and values, then the total.
+    assert any(e.startswith("name ") and f"'{b.casefold()}'" in e for e in link.evidence)
+    assert any(
+        e.startswith("birth exact: +") and "(1990-05-17 ~ 1990-05-17)" in e for e in link.evidence
+    )
+    assert any(e.startswith("nationality agree: +") for e in link.evidence)
+    assert link.evidence[-1].startswith("prior -") and "probability" in link.evidence[-1]
     assert link.ncbs == ("ITA", "LBY")
 
 
-def test_birth_date_conflict_vetoes_identical_names() -> None:
-    assert fuzzy_links(ref("m2", "Omar Said", (1990, 5, 18)), [ref("m1", "Omar Said")]) == []
+def test_a_link_is_the_same_whichever_report_arrives_first() -> None:
+    a, b = ref("m1", "Omar Said"), ref("m2", "Omar Saeed", ncb="LBY")
+    first, second = fuzzy_link(a, b, default_model()), fuzzy_link(b, a, default_model())
+    assert first is not None and first == second
+
+
+def test_another_birth_date_is_another_person() -> None:
+    assert fuzzy_links(ref("m2", "Omar Said", (1971, 2, 3)), [ref("m1", "Omar Said")]) == []
 
 
 def test_homonyms_sharing_only_a_birth_year_are_not_linked() -> None:
-    score, _ = fuzzy_score(
-        ref("m1", "Aminata Camara", (1989, None, None)), ref("m2", "Aminata Camara", (1989, 12, 12))
-    )
-    assert score < FUZZY_THRESHOLD
+    a = ref("m1", "Aminata Camara", (1989, None, None))
+    b = ref("m2", "Aminata Camara", (1989, 12, 12))
+    assert default_model().score(a, b).probability < default_model().threshold
 
 
-def test_partial_birth_dates_are_compatible_not_contradictory() -> None:
-    score, evidence = fuzzy_score(ref("m1", "Omar Said", (1990, 5, None)), ref("m2", "Omar Said"))
-    assert score > 0 and "same birth year-month 1990-05" in evidence
-
-
-def test_no_blocking_key_without_a_birth_year() -> None:
-    assert blocking_keys(ref("m1", "Omar Said", (None, None, None))) == []
-    assert blocking_keys(ref("m1", "Omar Said")) == ["name:amr:1990", "name:sd:1990"]
+def test_reports_of_one_message_and_strongly_linked_ones_get_no_fuzzy_link() -> None:
+    assert fuzzy_link(ref("m1", "Omar Said"), ref("m1", "Omar Said"), default_model()) is None
+    shared = ("phone:+391",)
+    assert fuzzy_link(ref("m1", "Omar Said", ids=shared), ref("m2", "Omar Said", ids=shared),
+                      default_model()) is None  # fmt: skip
 
 
 def test_strong_link_names_the_shared_identifier() -> None:
@@ -102,20 +109,27 @@ def test_vessels_link_messages_not_persons() -> None:
 def evaluation():  # type: ignore[no-untyped-def]
     validator = MessageValidator(default_store().get(HST_MESSAGE).raw)
     data = generate(GeneratorConfig(count=1500, seed=33))
-    return evaluate(enriched_documents(data, validator), data.truth)
+    docs = enriched_documents(data, validator)
+    before = Matcher(
+        baseline_matcher.blocking_keys, baseline_matcher.score, baseline_matcher.THRESHOLD
+    )
+    return evaluate(docs, data.truth, before), evaluate(docs, data.truth)
 
 
 def test_strong_identifier_links_are_precise_on_ground_truth(evaluation) -> None:  # type: ignore[no-untyped-def]
-    s = evaluation.strong
+    s = evaluation[1].strong
     assert s.true_positives > 500  # the generated data really share identifiers
     assert s.precision >= 0.99
 
 
-def test_fuzzy_person_links_favour_precision(evaluation) -> None:  # type: ignore[no-untyped-def]
-    f = evaluation.fuzzy
-    assert f.true_positives > 100
-    assert f.precision >= 0.98
-    assert f.recall >= 0.30  # of the true pairs that share no identifier at all
+def test_fuzzy_person_links_are_precise_on_held_out_generated_data(evaluation) -> None:  # type: ignore[no-untyped-def]
+    before, after = evaluation
+    assert after.fuzzy.true_positives > 100
+    assert after.fuzzy.precision >= 0.99
+    # Of the true pairs that share no identifier: generated names come from small pools,
+    # so half the pairs without a full birth date cannot be told from namesakes.
+    assert after.fuzzy.recall >= 0.4
+    assert after.fuzzy.recall >= before.fuzzy.recall - 0.02
 
 
 def _seen(i: int, ncb: str = "ITA") -> dict[str, object]:

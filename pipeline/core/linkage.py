@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -145,7 +145,7 @@ def name_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
     return "else"
 
 
-def birth_level(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> str:
+def birth_level(a: Sequence[int | None], b: Sequence[int | None]) -> str:
     """The birth-date comparison's level (year, month, day; any may be unknown)."""
     (ya, ma, da), (yb, mb, db) = a, b
     if ya is None or yb is None:
@@ -284,6 +284,11 @@ class Model:
         """Each comparison's strongest weight, and (``all``) their sum."""
         best = {c: max(ws.values(), default=0.0) for c, ws in self._weights.items()}
         return {**best, "all": sum(best.values())}
+
+    def birth_may_link(self, a: Sequence[int | None], b: Sequence[int | None]) -> bool:
+        """Whether two birth dates leave a link within reach of the other comparisons."""
+        weight = self._weights["birth"].get(birth_level(a, b), 0.0)
+        return weight - self._best["birth"] + self._best["all"] >= self._need
 
     def link(self, a: PersonRef, b: PersonRef) -> Match | None:
         """The pair's match if its probability reaches the threshold, else None.

@@ -335,20 +335,65 @@ def match_person(
     A pair sharing several blocking keys is scored once, under the smallest key both carry.
     """
     new = PersonRef.from_dict(person)
-    seen = [(ref, created) for ref, created in filter(None, map(_person, entry))]
-    created = {ref.message_id: at for ref, at in seen}
-    refs = [ref for ref, _ in seen if ref.ref != new.ref]
     if strong:
-        links = strong_links(new, refs, key)
+        seen = [(ref, created) for ref, created in filter(None, map(_person, entry))]
+        created = {ref.message_id: at for ref, at in seen}
+        known = any(ref.ref == new.ref for ref, _ in seen)
+        links = strong_links(new, [ref for ref, _ in seen if ref.ref != new.ref], key)
     else:
-        mine = set(linkage.blocking_keys(new))
-        # A candidate filed under keys it no longer carries (keys changed) is scored here.
-        owned = [r for r in refs if min(mine & set(linkage.blocking_keys(r)), default=key) == key]
-        links = fuzzy_links(new, owned, model)
+        links, created, known = _fuzzy_under_key(entry, new, key, model or linkage.default_model())
     created[new.message_id] = person["created_at"]
-    known = any(ref.ref == new.ref for ref, _ in seen)
     kept = entry if known else [*entry, person_entry(person)]
     return KeyMatch(links, kept[-MAX_PER_KEY:], created)
+
+
+def _fuzzy_under_key(
+    entry: list[Any], new: PersonRef, key: str, model: linkage.Model
+) -> tuple[list[Link], dict[str, str], bool]:
+    """(links, message_id -> created_at of the entry, whether ``new`` is in it already).
+
+    Only the persons whose birth date leaves a link within reach are read in full (an
+    entry holds up to ``MAX_PER_KEY``, and a person is matched under several keys).
+    """
+    created: dict[str, str] = {}
+    candidates: list[PersonRef] = []
+    known = False
+    for x in entry:
+        head = _head(x)
+        if head is None:
+            continue
+        message_id, person_id, at, birth = head
+        created[message_id] = at
+        if message_id == new.message_id:
+            known = known or person_id == new.person_id
+            continue
+        if model.birth_may_link(new.birth, birth) and (found := _person(x)):
+            candidates.append(found[0])
+    linked = fuzzy_links(new, candidates, model)
+    if not linked:
+        return [], created, known
+    # A pair sharing several keys is linked under the smallest; a candidate filed under
+    # keys it no longer carries (blocking changed) is linked here.
+    mine = set(linkage.blocking_keys(new))
+    other = {r.ref: r for r in candidates}
+
+    def owned_here(link: Link) -> bool:
+        theirs = linkage.blocking_keys(other[link.b if link.a == new.ref else link.a])
+        return min(mine & set(theirs), default=key) == key
+
+    links = [link for link in linked if owned_here(link)]
+    return links, created, known
+
+
+def _head(x: Any) -> tuple[str, str, str, list[int | None]] | None:
+    """message_id, person_id, created_at and birth of a person item (None: an object)."""
+    if isinstance(x, dict):  # an entry written before entries were lists
+        if not x.get("person_id"):
+            return None
+        return x["message_id"], x["person_id"], x["created_at"], x.get("birth") or [None] * 3
+    if len(x) != 10:
+        return None
+    return x[0], x[1], x[9], x[6] or [None] * 3
 
 
 def match_object(entry: list[Any], obj: dict[str, Any], key: str) -> KeyMatch:

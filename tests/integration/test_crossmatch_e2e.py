@@ -14,7 +14,9 @@ from pipeline.codec import DIFFUSION_NOTICE, AvroCodec
 from pipeline.core.coerce import to_json
 from pipeline.core.diffusion import GS, HIT, has_minor
 from pipeline.core.enrich import enrich
+from pipeline.core.matching import FUZZY
 from pipeline.generate import GeneratorConfig, generate
+from pipeline.generate.evaluate import offline_person_links
 from pipeline.generate.synthetic import Generated
 from pipeline.kafka.admin import committed_offsets
 from pipeline.kafka.dlq import read_dead_letters, read_to_end
@@ -208,6 +210,23 @@ def one_worker(stack: Settings, tmp_path_factory: pytest.TempPathFactory):  # ty
     data = generate(COMPARED)
     _, docs, links, notices = drive(stack, tmp_path_factory.mktemp("one"), data)
     return data, docs, links, notices
+
+
+def test_the_stream_makes_the_person_links_an_offline_replay_makes(
+    stack: Settings, one_worker: Any
+) -> None:
+    """The match stage and ``evaluate.offline_person_links`` give the same links and reasons."""
+    data, docs, links, _ = one_worker
+    validator = Publisher(stack)
+    local = [
+        enrich(to_json(validator.validate(m))) for m in data.messages if m["message_id"] in docs
+    ]
+    offline = {(x.a, x.b): x for x in offline_person_links(local)}
+    stream = {(x["a"], x["b"]): x for x in links if x["kind"] == FUZZY}
+    assert len(offline) >= 10
+    assert sorted(stream) == sorted(offline)
+    for pair, link in offline.items():
+        assert (stream[pair]["reason"], stream[pair]["evidence"]) == (link.reason, link.evidence)
 
 
 def test_two_workers_and_a_kill_give_the_same_networks_and_notices(

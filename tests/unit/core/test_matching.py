@@ -175,3 +175,27 @@ def test_an_entry_written_as_dicts_before_entries_were_lists_still_matches() -> 
         [{"message_id": "m2", "source_ncb": "FRA", "created_at": "2025-01-01"}], obj, "vehicle:X"
     )
     assert [set(x.messages) for x in seen.links] == [{"m2", "m3"}]
+
+
+def test_the_match_stage_function_links_what_an_offline_replay_links() -> None:
+    """``match_person`` fed key by key, as the stream feeds it, against ``offline_person_links``."""
+    from pipeline.core.linkage import blocking_keys
+    from pipeline.core.matching import match_person, person_refs
+    from pipeline.generate.evaluate import offline_person_links
+
+    validator = MessageValidator(default_store().get(HST_MESSAGE).raw)
+    docs = enriched_documents(generate(GeneratorConfig(count=600, seed=34)), validator)
+    entries: dict[str, list[object]] = {}
+    streamed = {}
+    for doc in docs:
+        for person in person_refs(doc):
+            body = {**person.to_dict(), "created_at": doc["created_at"]}
+            for key in blocking_keys(person):
+                found = match_person(entries.get(key, []), body, key, strong=False)
+                entries[key] = found.entry
+                for link in found.links:
+                    assert (link.a, link.b) not in streamed, "a pair linked under two keys"
+                    streamed[(link.a, link.b)] = link
+    offline = {(x.a, x.b): x for x in offline_person_links(docs)}
+    assert len(offline) >= 20
+    assert streamed == offline

@@ -135,7 +135,7 @@ def _person_linkage() -> None:
             baseline_matcher.THRESHOLD,
         ),
         "after": (
-            linkage.blocking_keys,
+            model.keys,
             lambda a, b: model.score(a, b).probability,
             model.threshold,
         ),

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # matching imports this module; a reference needs no import a
     from pipeline.core.matching import PersonRef
 
 DEFAULT_MODEL = "person-hst-v1"
+DEFAULT_BLOCKING = ("ky", "kmd", "kk", "dob")
 LABELS = {
     "name": "name",
     "birth": "birth date",
@@ -50,7 +51,17 @@ LABELS = {
 
 # Comparisons and their levels, strongest first; "missing" means no evidence.
 LEVELS: dict[str, tuple[str, ...]] = {
-    "name": ("exact", "same_key", "close", "close_key", "one_token", "else", "missing"),
+    "name": (
+        "exact",
+        "same_key",
+        "close",
+        "one_and_near",
+        "near_all",
+        "one_token",
+        "near_some",
+        "else",
+        "missing",
+    ),
     "birth": (
         "exact",
         "year_month",
@@ -117,31 +128,57 @@ def _token_similarity(x: str, y: str) -> float:
     return sim
 
 
+def _token_class(x: str, y: str) -> str:
+    """How two aligned name tokens agree: exact, same key, close, near or different."""
+    if x == y:
+        return "E"
+    sim = _token_similarity(x, y)
+    if sim >= 0.96:
+        return "K"
+    return "C" if sim >= 0.92 else ("N" if sim >= 0.8 else "D")
+
+
 def name_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
-    """The name comparison's level for two token lists (order-free)."""
+    """The name comparison's level for two token lists (order-free).
+
+    Tokens are aligned for the best total similarity; the level says how many aligned
+    tokens agree and how: all exactly or by key (``same_key``), all closely (``close``), one
+    by key and the others nearly (``one_and_near``), all nearly (``near_all``), one by key
+    and another not at all (``one_token``), some nearly (``near_some``), none (``else``).
+    """
     if not a or not b:
         return "missing"
     if sorted(a) == sorted(b):
         return "exact"
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    if len(long_) > 4:
-        long_ = long_[:4]
-        short = short[:4]
-    best, best_pairs = 0.0, [0.0]
+    if len(long_) > len(short):  # a name split in two ("ale c" for "alec"): join it back
+        for i in range(len(long_) - 1):
+            joined = (*long_[:i], long_[i] + long_[i + 1], *long_[i + 2 :])
+            if sorted(joined) == sorted(short):
+                return "same_key"
+    short, long_ = short[:4], long_[:4]
+    best, best_perm = -1.0, long_
     for perm in permutations(long_, len(short)):
-        sims = [_token_similarity(x, y) for x, y in zip(short, perm, strict=True)]
-        if sum(sims) / len(sims) > best:
-            best, best_pairs = sum(sims) / len(sims), sims
-    keys_a = sorted(match_key(t) for t in short)
-    keys_b = {match_key(t) for t in long_}
-    if len(short) >= 2 and all(k in keys_b for k in keys_a) and min(map(len, keys_a)) >= 2:
+        total = sum(_token_similarity(x, y) for x, y in zip(short, perm, strict=True))
+        if total > best:
+            best, best_perm = total, perm
+    classes = [_token_class(x, y) for x, y in zip(short, best_perm, strict=True)]
+    strong = sum(c in "EK" for c in classes)
+    close = strong + classes.count("C")
+    near = close + classes.count("N")
+    n = len(classes)
+    if n >= 2 and strong == n:
         return "same_key"
-    if best >= 0.93 and len(short) >= 2:
+    if n >= 2 and close == n:
         return "close"
-    if best >= 0.86 and len(short) >= 2:
-        return "close_key"
-    if max(best_pairs) >= 0.96 and len(max(short, key=len)) >= 3:
+    if n >= 2 and strong >= 1 and near == n:
+        return "one_and_near"
+    if n >= 2 and near == n:
+        return "near_all"
+    if strong >= 1 and max(len(x) for x, c in zip(short, classes, strict=True) if c in "EK") >= 3:
         return "one_token"
+    if near > 0:
+        return "near_some"
     return "else"
 
 
@@ -261,6 +298,11 @@ class Model:
     u: dict[str, dict[str, float]]
     trained_on: str = ""
     notes: list[str] = field(default_factory=list)
+    blocking: list[str] = field(default_factory=lambda: list(DEFAULT_BLOCKING))
+
+    def keys(self, person: PersonRef) -> list[str]:
+        """The blocking keys this model's candidates meet under (``blocking_keys``)."""
+        return blocking_keys(person, self.blocking)
 
     def weight_of(self, comparison: str, level: str) -> float:
         """log2(m / u) of one level (0 for a level the model has no figures for)."""
@@ -334,6 +376,7 @@ def estimate(
     threshold: float,
     trained_on: str = "",
     version: str = DEFAULT_MODEL,
+    blocking: Sequence[str] = DEFAULT_BLOCKING,
 ) -> Model:
     """Estimate m from the levels of true pairs, u from those of different persons' pairs.
 
@@ -355,7 +398,7 @@ def estimate(
     for c in LEVELS:
         if "missing" in LEVELS[c]:
             u[c]["missing"] = m[c]["missing"]
-    return Model(version, prior, threshold, m, u, trained_on)
+    return Model(version, prior, threshold, m, u, trained_on, blocking=list(blocking))
 
 
 @lru_cache(maxsize=8)
@@ -377,26 +420,34 @@ def default_model() -> Model:
     return load_model(DEFAULT_MODEL)
 
 
-def blocking_keys(person: PersonRef) -> list[str]:
+def blocking_keys(person: PersonRef, rules: Sequence[str] = DEFAULT_BLOCKING) -> list[str]:
     """Keys whose candidates are unioned, so that one differing field loses no pair.
 
-    Each name token's ``match_key`` with the birth year (the usual case), with the birth
-    month and day (a typo in the year), and two tokens' keys together (no or a wrong birth
-    date); the full birth date alone (a name in another script or badly rendered).
+    Rules: ``ky`` each name token's ``match_key`` with the birth year (the usual case);
+    ``kmd`` with the birth month and day (a typo in the year); ``kk`` two tokens' keys
+    together (no or a wrong birth date); ``kf`` a token's key with another token's initial
+    (as ``kk``, and a typo in the other name: larger blocks where names are common);
+    ``dob`` the full birth date alone (a name in another script or badly rendered).
     """
     every = sorted({match_key(t) for t in person.tokens if match_key(t)})
     keys = [k for k in every if len(k) >= 2]
     year, month, day = person.birth
     out = set()
     for k in keys:
-        if year is not None:
+        if year is not None and "ky" in rules:
             out.add(f"ky:{k}:{year}")
-        if month is not None and day is not None:
+        if month is not None and day is not None and "kmd" in rules:
             out.add(f"kmd:{k}:{month}-{day}")
-    for i, k1 in enumerate(every):
-        for k2 in every[i + 1 :]:
-            if max(len(k1), len(k2)) >= 3:  # two short names together say too little
-                out.add(f"kk:{k1}:{k2}")
-    if None not in (year, month, day):
+    if "kk" in rules:
+        for i, k1 in enumerate(every):
+            for k2 in every[i + 1 :]:
+                if max(len(k1), len(k2)) >= 3:  # two short names together say too little
+                    out.add(f"kk:{k1}:{k2}")
+    if "kf" in rules:
+        for k1 in keys:
+            for k2 in every:
+                if k2 != k1:
+                    out.add(f"kf:{k1}:{k2[0]}")
+    if None not in (year, month, day) and "dob" in rules:
         out.add(f"dob:{year}-{month}-{day}")
     return sorted(out)

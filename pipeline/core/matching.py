@@ -9,7 +9,7 @@ Two kinds of link, each with its reason, evidence and score:
 - **Fuzzy person**: no shared identifier, but the probabilistic matcher
   (``core.linkage``: Fellegi-Sunter levels of name, birth date, nationality and
   conflicting documents, weights from a fitted model file) gives a probability at or above
-  the model's threshold. Candidates come from ``linkage.blocking_keys``, so only persons
+  the model's threshold. Candidates come from the model's blocking keys, so only persons
   sharing a key are compared. Each link's evidence is every comparison's level, weight and
   values. The threshold favours precision: a false link between a victim and a smuggler is
   worse than a missed one.
@@ -374,11 +374,11 @@ def _fuzzy_under_key(
         return [], created, known
     # A pair sharing several keys is linked under the smallest; a candidate filed under
     # keys it no longer carries (blocking changed) is linked here.
-    mine = set(linkage.blocking_keys(new))
+    mine = set(model.keys(new))
     other = {r.ref: r for r in candidates}
 
     def owned_here(link: Link) -> bool:
-        theirs = linkage.blocking_keys(other[link.b if link.a == new.ref else link.a])
+        theirs = model.keys(other[link.b if link.a == new.ref else link.a])
         return min(mine & set(theirs), default=key) == key
 
     links = [link for link in linked if owned_here(link)]

@@ -67,7 +67,7 @@ class Matcher:
     @classmethod
     def of(cls, model: Model) -> Matcher:
         """The matcher the stream runs with ``model``."""
-        return cls(blocking_keys, lambda a, b: model.score(a, b).probability, model.threshold)
+        return cls(model.keys, lambda a, b: model.score(a, b).probability, model.threshold)
 
 
 def _filed(
@@ -234,7 +234,7 @@ def stream_pairs(
 def offline_person_links(docs: list[dict[str, Any]], model: Model | None = None) -> list[Link]:
     """The fuzzy person links the match stage makes for ``docs`` (``core.matching.fuzzy_link``)."""
     chosen = model or default_model()
-    return stream_pairs(docs, blocking_keys, lambda a, b: fuzzy_link(a, b, chosen))
+    return stream_pairs(docs, chosen.keys, lambda a, b: fuzzy_link(a, b, chosen))
 
 
 def offline_links(docs: list[dict[str, Any]], model: Model | None = None) -> list[OfflineLink]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.core.linkage import blocking_keys, load_model
+from pipeline.core.linkage import Model, load_model
 from pipeline.core.matching import match_object, match_person, object_identifiers, person_refs
 from pipeline.settings import Settings
 from pipeline.stream import metrics
@@ -33,14 +33,14 @@ from pipeline.stream.records import (
 from pipeline.stream.runner import event_partitions
 
 
-def seen_under_keys(doc: dict[str, Any]) -> list[PersonSeen | ObjectSeen]:
-    """One record per key a document's persons and objects carry."""
+def seen_under_keys(doc: dict[str, Any], model: Model) -> list[PersonSeen | ObjectSeen]:
+    """One record per key a document's persons and objects carry (``model`` blocks persons)."""
     created = doc["created_at"]
     out: list[PersonSeen | ObjectSeen] = []
     for person in person_refs(doc):
         body = {**person.to_dict(), "created_at": created}
         out += [PersonSeen(key, True, body) for key in person.identifiers]
-        out += [PersonSeen(key, False, body) for key in blocking_keys(person)]
+        out += [PersonSeen(key, False, body) for key in model.keys(person)]
     out += [
         ObjectSeen(key, doc["message_id"], doc["source_ncb"], created)
         for key in object_identifiers(doc)
@@ -54,6 +54,7 @@ class Fanout:
     def __init__(self, settings: Settings, outputs: Outputs) -> None:
         self.settings = settings
         self.out = outputs
+        self.model = load_model(settings.person_model)
 
     async def __call__(self, event: Any) -> None:
         """Fan one indexed document out (a tombstone: its withdrawal is handled apart)."""
@@ -65,7 +66,7 @@ class Fanout:
         topic = self.settings.topic_match
         partitions = self.settings.partitions
         by_partition: dict[int, list[Seen]] = {}
-        for seen in seen_under_keys(doc):
+        for seen in seen_under_keys(doc, self.model):
             by_partition.setdefault(key_partition(seen.key, partitions), []).append(seen)
         for partition, items in sorted(by_partition.items()):
             await self.out.send(topic, items[0].key, SeenUnderKeys(tuple(items)), partition)

@@ -48,7 +48,11 @@ def test_birth_levels() -> None:
 def test_name_levels_are_order_free_and_missing_is_no_evidence() -> None:
     assert name_level(("mia", "fenwick"), ("fenwick", "mia")) == "exact"
     assert name_level(tuple(tokens("Мухаммед Хасан")), ("mohammed", "hassan")) == "same_key"
-    assert name_level(("mia", "fenwick"), ("mi", "fenwick")) in ("close", "one_token")
+    assert name_level(("mia", "fenwick"), ("mi", "fenwick")) == "one_and_near"
+    assert name_level(("mia", "fenwick"), ("mia", "fenwich")) == "close"
+    assert name_level(("mia", "fenwick"), ("sophie", "fenwick")) == "one_token"
+    assert name_level(("mia", "fenwick"), ("ale", "c", "clarke")) == "else"
+    assert name_level(("alec", "clarke"), ("ale", "c", "clarke")) == "same_key"  # split name
     assert name_level(("mia", "fenwick"), ("john", "smith")) == "else"
     assert name_level((), ("john", "smith")) == "missing"
 

@@ -179,7 +179,6 @@ def test_an_entry_written_as_dicts_before_entries_were_lists_still_matches() -> 
 
 def test_the_match_stage_function_links_what_an_offline_replay_links() -> None:
     """``match_person`` fed key by key, as the stream feeds it, against ``offline_person_links``."""
-    from pipeline.core.linkage import blocking_keys
     from pipeline.core.matching import match_person, person_refs
     from pipeline.generate.evaluate import offline_person_links
 
@@ -190,7 +189,7 @@ def test_the_match_stage_function_links_what_an_offline_replay_links() -> None:
     for doc in docs:
         for person in person_refs(doc):
             body = {**person.to_dict(), "created_at": doc["created_at"]}
-            for key in blocking_keys(person):
+            for key in default_model().keys(person):
                 found = match_person(entries.get(key, []), body, key, strong=False)
                 entries[key] = found.entry
                 for link in found.links:

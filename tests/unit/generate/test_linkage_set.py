@@ -22,7 +22,7 @@ def held_out() -> tuple[LinkageReport, LinkageReport]:
         rs, baseline_matcher.blocking_keys, baseline_matcher.score, baseline_matcher.THRESHOLD
     )
     after = evaluate_linkage(
-        rs, linkage.blocking_keys, lambda a, b: model.score(a, b).probability, model.threshold
+        rs, model.keys, lambda a, b: model.score(a, b).probability, model.threshold
     )
     return before, after
 

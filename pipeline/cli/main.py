@@ -10,6 +10,7 @@ from pipeline.cli import certs as certs_cmd
 from pipeline.cli import generate as generate_cmd
 from pipeline.cli import inbox as inbox_cmd
 from pipeline.cli import kibana as kibana_cmd
+from pipeline.cli import matching as matching_cmd
 from pipeline.cli import ops, replay, schemas, stack, topics
 from pipeline.cli import publish as publish_cmd
 from pipeline.cli import reindex as reindex_cmd
@@ -33,6 +34,7 @@ app.add_typer(security_cmd.app, name="security")
 app.add_typer(retention_cmd.app, name="retention")
 app.command("setup")(kibana_cmd.setup)
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(matching_cmd.app, name="matching")
 app.add_typer(topics.app, name="topics")
 app.command("publish")(publish_cmd.publish)
 app.command("generate")(generate_cmd.generate_cmd)

@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import importlib.util
 import io
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -197,9 +198,11 @@ def _nationality(entity: str) -> str:
     return NATIONALITIES[digest[0] % len(NATIONALITIES)]
 
 
-def _report(report_id: str, entity: str, variant: str, person: dict[str, Any]) -> Report:
-    enriched = _person(person, EVENT_DATE, "GS")
-    doc = {"message_id": report_id, "source_ncb": "GS", "persons": [enriched]}
+def _report(
+    report_id: str, entity: str, variant: str, person: dict[str, Any], source_ncb: str = "GS"
+) -> Report:
+    enriched = _person(person, EVENT_DATE, source_ncb)
+    doc = {"message_id": report_id, "source_ncb": source_ncb, "persons": [enriched]}
     return Report(report_id, entity, variant, person_refs(doc)[0])
 
 
@@ -257,6 +260,54 @@ def reports(split: str, seed: int = 21) -> list[Report]:
                 }
                 decoy.pop("birth_date", None)
                 out.append(_report(rec_id + ":decoy", f"decoy:{entity}", "decoy", decoy))
+    return out
+
+
+class LabelledError(ValueError):
+    """A labelled-reports file that cannot be read, naming the line and the field."""
+
+
+def read_labelled(path: Path) -> list[Report]:
+    """Labelled person reports from NDJSON, one per line.
+
+    ``{"entity": "<who the person really is>", "person": {<an HST message's person, JSON
+    form>}, "source_ncb": "ITA", "variant": "<optional kind, for the per-kind figures>"}``.
+    Two lines with one ``entity`` are two reports of one person.
+    """
+    out: list[Report] = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as e:
+                msg = f"{path}:{number}: not JSON ({e.msg})"
+                raise LabelledError(msg) from e
+            if not isinstance(item, dict) or not isinstance(item.get("entity"), str):
+                msg = f"{path}:{number}: entity: a string naming the person is required"
+                raise LabelledError(msg)
+            person = item.get("person")
+            if not isinstance(person, dict) or not isinstance(person.get("name"), dict):
+                msg = f"{path}:{number}: person.name: an object is required"
+                raise LabelledError(msg)
+            birth = person.get("birth_date")
+            if birth is not None and not (
+                isinstance(birth, dict) and isinstance(birth.get("year"), int)
+            ):
+                msg = (
+                    f"{path}:{number}: person.birth_date: {{year, month, day}} with an integer year"
+                )
+                raise LabelledError(msg)
+            person = {"person_id": "P1", "role": "UNKNOWN", **person}
+            try:
+                variant = str(item.get("variant") or "labelled")
+                ncb = str(item.get("source_ncb") or "GS")
+                report = _report(f"line-{number}", item["entity"], variant, person, ncb)
+            except (KeyError, TypeError, ValueError) as e:
+                msg = f"{path}:{number}: person: {e!r}"
+                raise LabelledError(msg) from e
+            out.append(report)
     return out
 
 

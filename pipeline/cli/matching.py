@@ -1,0 +1,123 @@
+"""``hst matching``: fit a person-matching model on your own labelled reports, judge a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.table import Table
+
+from pipeline.cli.common import console
+from pipeline.core.linkage import DEFAULT_BLOCKING, DEFAULT_MODEL, load_model
+
+if TYPE_CHECKING:
+    from pipeline.generate.linkage_set import Report
+
+app = typer.Typer(
+    help="Person matching: fit a model on your own labelled reports (NDJSON, one report per "
+    'line: {"entity": ..., "person": {...}}), or judge a model on them.'
+)
+
+_BLOCKING_HELP = (
+    "Blocking rules, comma-separated: ky (name key + birth year), kmd (name key + month and "
+    "day), kk (two name keys), kf (name key + another name's initial), dob (full birth date)."
+)
+
+
+def _labelled(path: Path) -> list[Report]:
+    from pipeline.generate.linkage_set import LabelledError, read_labelled
+
+    try:
+        reports = read_labelled(path)
+    except (OSError, LabelledError) as e:
+        console.print(f"[red]error:[/] {e}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    if len({r.entity for r in reports}) == len(reports):
+        console.print(
+            f"[red]error:[/] {path}: no two reports share an entity: nothing to learn",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    return reports
+
+
+@app.command("fit")
+def fit(
+    labelled: Path = typer.Argument(..., help="Labelled reports (NDJSON)."),
+    name: str = typer.Option(..., "--name", help="The model's version, e.g. person-ita-v1."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON)."),
+    precision: float = typer.Option(
+        0.995, min=0.5, max=1.0, help="Precision the threshold must keep on these reports."
+    ),
+    samples: int = typer.Option(
+        200_000, min=1000, help="Pairs of different persons sampled to estimate u."
+    ),
+    blocking: str = typer.Option(",".join(DEFAULT_BLOCKING), help=_BLOCKING_HELP),
+) -> None:
+    """Estimate m, u, the prior and the threshold from labelled reports; write a model file.
+
+    Point HST_PERSON_MODEL at the file to have the stream use it (new links only: links
+    already made stay).
+    """
+    from pipeline.generate.linkage_fit import fit_model, write_model
+
+    reports = _labelled(labelled)
+    rules = tuple(r.strip() for r in blocking.split(",") if r.strip())
+    unknown = set(rules) - {"ky", "kmd", "kk", "kf", "dob"}
+    if unknown:
+        msg = f"unknown blocking rules: {', '.join(sorted(unknown))}"
+        raise typer.BadParameter(msg, param_hint="--blocking")
+    with console.status(f"fitting on {len(reports):,} reports..."):
+        model = fit_model(reports, name, str(labelled.name), samples, precision, blocking=rules)
+    write_model(model, out)
+    console.print(
+        f"{name}: threshold {model.threshold}, prior {model.prior:.3g}, blocking "
+        f"{', '.join(model.blocking)} -> {out}"
+    )
+
+
+@app.command("evaluate")
+def evaluate(
+    labelled: Path = typer.Argument(..., help="Labelled reports (NDJSON)."),
+    model_name: str = typer.Option(
+        DEFAULT_MODEL, "--model", help="A shipped model's name or a model file's path."
+    ),
+) -> None:
+    """Pair completeness, strong and fuzzy precision and recall (per kind) of a model."""
+    from pipeline.generate.linkage_eval import evaluate_linkage
+
+    reports = _labelled(labelled)
+    try:
+        model = load_model(model_name)
+    except ValueError as e:
+        console.print(f"[red]error:[/] {e}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    result = evaluate_linkage(
+        reports,
+        model.keys,
+        lambda a, b: model.score(a, b).probability,
+        model.threshold,
+        curve=(0.5, 0.8, 0.9, 0.95, 0.99),
+    )
+    table = Table(
+        "kind",
+        "pair completeness",
+        "precision",
+        "recall",
+        title=f"{model.version} on {labelled.name}: {result.reports:,} reports, "
+        f"{result.true_pairs:,} true pairs (fuzzy: pairs that share no identifier)",
+    )
+    for kind, counts in sorted(result.fuzzy.items()):
+        table.add_row(
+            kind,
+            f"{result.completeness.get(kind, 0):.3f}",
+            f"{counts.precision:.3f}",
+            f"{counts.recall:.3f}",
+        )
+    console.print(table)
+    console.print(
+        f"strong identifiers: precision {result.strong.precision:.3f}, recall "
+        f"{result.strong.recall:.3f}; threshold curve: "
+        + ", ".join(f"p≥{t:g}: P {c.precision:.3f} R {c.recall:.3f}" for t, c in result.curve)
+    )

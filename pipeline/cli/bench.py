@@ -154,16 +154,19 @@ def _person_linkage() -> None:
         "pair completeness",
         "precision",
         "recall",
+        "recall, no value replaced",
         title=f"person links on held-out reports (FEBRL 3 + variants: {after.reports:,} "
         f"reports, {after.true_pairs:,} true pairs): before → after ({model.version})",
     )
     for v in sorted(after.fuzzy):
         b, a = before.fuzzy.get(v), after.fuzzy[v]
+        bk, ak = before.fuzzy_kept.get(v), after.fuzzy_kept.get(v)
         table.add_row(
             v,
             f"{before.completeness.get(v, 0):.3f} → {after.completeness.get(v, 0):.3f}",
             f"{b.precision if b else 1:.3f} → {a.precision:.3f}",
             f"{b.recall if b else 0:.3f} → {a.recall:.3f}",
+            f"{bk.recall if bk else 0:.3f} → {ak.recall:.3f}" if ak else "-",
         )
     common.console.print(table)
     common.console.print(
@@ -171,6 +174,10 @@ def _person_linkage() -> None:
         f"{after.strong.recall:.3f}, decoys linked {after.decoys_linked}; candidates "
         f"{before.candidates:,} → {after.candidates:,}; evaluation time {seconds['before']:.1f} s "
         f"→ {seconds['after']:.1f} s (blocking + scoring every candidate pair)"
+    )
+    common.console.print(
+        "no value replaced: the true pairs whose names FEBRL did not swap for other names and "
+        "whose birth dates it did not rewrite (3+ digits): what reports of two persons look like"
     )
     common.console.print(
         "threshold curve (after): "

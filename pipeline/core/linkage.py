@@ -69,6 +69,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "transposed",
         "one_digit",
         "year_near",
+        "two_digits",
         "else",
         "missing",
     ),
@@ -199,10 +200,13 @@ def birth_level(a: Sequence[int | None], b: Sequence[int | None]) -> str:
             return "transposed"
     if None not in (ma, mb, da, db):
         sa, sb = f"{ya:04d}{ma:02d}{da:02d}", f"{yb:04d}{mb:02d}{db:02d}"
-        if sum(x != y for x, y in zip(sa, sb, strict=True)) == 1:
+        apart = sum(x != y for x, y in zip(sa, sb, strict=True))
+        if apart == 1:
             return "one_digit"
         if abs(ya - yb) == 1 and (ma, da) == (mb, db):
             return "year_near"
+        if apart == 2 or (ya == yb and (ma, da) == (db, mb)):
+            return "two_digits"
     return "else"
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from pipeline.core.matching import PersonRef
 from pipeline.generate.evaluate import MAX_BLOCK
-from pipeline.generate.linkage_set import Report
+from pipeline.generate.linkage_set import Report, substituted
 
 Pair = tuple[str, str]
 
@@ -54,6 +54,8 @@ class LinkageReport:
     strong: Counts
     decoys_linked: int
     fuzzy: dict[str, Counts]  # variant (and "all") -> counts at the threshold
+    # The same, on the true pairs whose values FEBRL did not replace (``substituted``).
+    fuzzy_kept: dict[str, Counts] = field(default_factory=dict)
     curve: list[tuple[float, Counts]] = field(default_factory=list)
 
 
@@ -128,11 +130,13 @@ def evaluate_linkage(
     scores = {p: scorer(by_id[p[0]].ref, by_id[p[1]].ref) for p in candidates - strong}
     wanted = true_pairs - sharing
 
-    def counts(at: float) -> dict[str, Counts]:
+    def counts(at: float, wanted: set[Pair] = wanted) -> dict[str, Counts]:
         out: dict[str, Counts] = defaultdict(Counts)
         linked = {p for p, s in scores.items() if s >= at}
         for p in linked:
             v = variant_of.get(p, "false")
+            if p in true_pairs and p not in wanted:
+                continue  # a true pair left out of this count
             if p in wanted:
                 out[v].tp += 1
                 out["all"].tp += 1
@@ -155,5 +159,8 @@ def evaluate_linkage(
         strong=strong_counts,
         decoys_linked=decoys,
         fuzzy=counts(threshold),
+        fuzzy_kept=counts(
+            threshold, {p for p in wanted if not substituted(by_id[p[0]], by_id[p[1]])}
+        ),
         curve=[(t, counts(t)["all"]) for t in curve],
     )

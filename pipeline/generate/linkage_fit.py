@@ -22,7 +22,7 @@ from pipeline.generate.linkage_set import Report, generated_reports, reports
 MODELS = Path(__file__).resolve().parent.parent / "core" / "models"
 HST_TUNE_SEEDS = (1001, 1002)  # generated tune data: seeds no test or benchmark uses
 
-THRESHOLDS = (0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9999)
+THRESHOLDS = (*(round(0.5 + i / 100, 2) for i in range(50)), 0.995, 0.999, 0.9999)
 
 
 def fit_model(

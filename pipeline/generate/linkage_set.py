@@ -30,12 +30,15 @@ import io
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import jellyfish
+
 from pipeline.core.enrich import _person
 from pipeline.core.matching import PersonRef, person_refs
+from pipeline.errors import PermanentError
 from pipeline.generate import GeneratorConfig, generate
 
 VARIANTS = ("typo", "cyrillic", "arabic", "swapped", "year_only", "no_birth", "date_typo")
@@ -43,6 +46,7 @@ SPLITS = {"tune": ("dataset1.csv", "dataset2.csv"), "report": ("dataset3.csv",)}
 NATIONALITIES = ("SYR", "AFG", "ERI", "NGA", "UKR", "RUS", "IRQ", "SDN", "EGY", "GBR")
 SCRIPT_OF = {"cyrillic": "Cyrl", "arabic": "Arab"}
 EVENT_DATE = dt.date(2026, 6, 1)
+SUBSTITUTED_BELOW = 0.75  # Jaro-Winkler under which FEBRL replaced a name, not mistyped it
 
 _CYRILLIC = [
     ("shch", "щ"),
@@ -147,6 +151,29 @@ class Report:
     entity: str
     variant: str  # "original", one of VARIANTS, or "decoy"
     ref: PersonRef
+    febrl: tuple[str, str, str] | None = None  # FEBRL's given name, surname, birth date
+
+
+def substituted(a: Report, b: Report) -> bool:
+    """Whether FEBRL's corruption *replaced* a value between two reports of one person.
+
+    FEBRL also swaps a name for another from its frequency tables or rewrites three or more
+    digits of a birth date; two such reports are what reports of two different persons
+    look like, and a precise matcher must not link them. Judged on FEBRL's values, before
+    our variants: a name token with Jaro-Winkler < 0.75 (unless given and family are
+    swapped), or three or more birth-date digits apart.
+    """
+    if a.febrl is None or b.febrl is None:
+        return False
+    (ga, sa, da), (gb, sb, db) = a.febrl, b.febrl
+
+    def close(x: str, y: str) -> bool:
+        return not x or not y or jellyfish.jaro_winkler_similarity(x, y) >= SUBSTITUTED_BELOW
+
+    swapped = close(ga, sb) and close(sa, gb) and bool(ga and sb)
+    names_replaced = not swapped and not (close(ga, gb) and close(sa, sb))
+    dates_apart = len(da) == len(db) == 8 and sum(x != y for x, y in zip(da, db, strict=True)) >= 3
+    return names_replaced or dates_apart
 
 
 def febrl_file(name: str) -> Path | None:
@@ -248,7 +275,8 @@ def reports(split: str, seed: int = 21) -> list[Report]:
                         "issuing_country": nationality,
                     }
                 ]
-            out.append(_report(rec_id, entity, variant, person))
+            febrl = (given.lower(), family.lower(), row.get("date_of_birth", ""))
+            out.append(replace(_report(rec_id, entity, variant, person), febrl=febrl))
             if "documents" in person and rng.random() < 0.05:
                 # A decoy: someone else with this number under another issuing country.
                 other = NATIONALITIES[(NATIONALITIES.index(nationality) + 1) % len(NATIONALITIES)]
@@ -263,7 +291,7 @@ def reports(split: str, seed: int = 21) -> list[Report]:
     return out
 
 
-class LabelledError(ValueError):
+class LabelledError(PermanentError, ValueError):
     """A labelled-reports file that cannot be read, naming the line and the field."""
 
 

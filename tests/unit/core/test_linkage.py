@@ -41,6 +41,7 @@ def test_birth_levels() -> None:
     assert birth_level((1990, 5, 17), (1990, 5, 18)) == "one_digit"
     assert birth_level((1990, 5, 17), (1991, 5, 17)) == "one_digit"
     assert birth_level((1989, 5, 17), (1990, 5, 17)) == "year_near"
+    assert birth_level((1990, 5, 17), (1990, 5, 28)) == "two_digits"
     assert birth_level((1990, 5, 17), (1962, 1, 2)) == "else"
     assert birth_level((None, None, None), (1990, 5, 17)) == "missing"
 

@@ -40,5 +40,14 @@ def test_the_model_keeps_precision_and_finds_pairs_the_old_matcher_missed(held_o
     assert after.completeness["all"] >= before.completeness["all"] + 0.15
     # Year-only, missing and mistyped birth dates, and names in other scripts, now link.
     for variant in ("year_only", "no_birth", "date_typo", "arabic", "cyrillic"):
-        assert after.fuzzy[variant].recall >= 0.5, (variant, after.fuzzy[variant])
+        assert after.fuzzy[variant].recall >= 0.6, (variant, after.fuzzy[variant])
         assert after.fuzzy[variant].recall > before.fuzzy[variant].recall
+
+
+def test_pairs_whose_values_febrl_kept_are_found_nine_times_in_ten(held_out) -> None:  # type: ignore[no-untyped-def]
+    """Where FEBRL mistyped rather than replaced values, the issue's 0.90 is met."""
+    _, after = held_out
+    for variant in ("typo", "swapped", "year_only", "arabic", "cyrillic"):
+        assert after.fuzzy_kept[variant].recall >= 0.9, (variant, after.fuzzy_kept[variant])
+        assert after.fuzzy_kept[variant].precision >= 0.99
+    assert after.fuzzy_kept["all"].recall >= 0.8

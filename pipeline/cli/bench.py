@@ -151,10 +151,11 @@ def _person_linkage() -> None:
     before, after = results["before"], results["after"]
     table = Table(
         "variant",
-        "pair completeness",
+        "completeness",
         "precision",
         "recall",
-        "recall, no value replaced",
+        "recall (kept)",
+        "in one set",
         title=f"person links on held-out reports (FEBRL 3 + variants: {after.reports:,} "
         f"reports, {after.true_pairs:,} true pairs): before → after ({model.version})",
     )
@@ -167,6 +168,9 @@ def _person_linkage() -> None:
             f"{b.precision if b else 1:.3f} → {a.precision:.3f}",
             f"{b.recall if b else 0:.3f} → {a.recall:.3f}",
             f"{bk.recall if bk else 0:.3f} → {ak.recall:.3f}" if ak else "-",
+            f"{before.clustered[v].recall:.3f} → {after.clustered[v].recall:.3f}"
+            if v in after.clustered and v in before.clustered
+            else "-",
         )
     common.console.print(table)
     common.console.print(
@@ -175,8 +179,14 @@ def _person_linkage() -> None:
         f"{before.candidates:,} → {after.candidates:,}; evaluation time {seconds['before']:.1f} s "
         f"→ {seconds['after']:.1f} s (blocking + scoring every candidate pair)"
     )
+    wrong = after.clustered["all"]
     common.console.print(
-        "no value replaced: the true pairs whose names FEBRL did not swap for other names and "
+        "completeness: true pairs that are candidates (share a blocking key). in one set: "
+        "linked directly or through other reports of the person, as networks join them; "
+        f"the sets hold {wrong.fp:,} pairs of different persons against {wrong.tp:,} true pairs"
+    )
+    common.console.print(
+        "recall (kept): on the true pairs whose names FEBRL did not swap for other names and "
         "whose birth dates it did not rewrite (3+ digits): what reports of two persons look like"
     )
     common.console.print(

@@ -181,7 +181,8 @@ class NetworkAgreement:
         return 1 - self.merged / self.found if self.found else 1.0
 
 
-def _components(pairs: Iterable[tuple[str, str]], nodes: Iterable[str]) -> dict[str, str]:
+def components(pairs: Iterable[tuple[str, str]], nodes: Iterable[str]) -> dict[str, str]:
+    """Each node's root in the connected components of ``pairs`` (union-find)."""
     parent: dict[str, str] = {n: n for n in nodes}
 
     def root(x: str) -> str:
@@ -261,7 +262,7 @@ def offline_networks(docs: list[dict[str, Any]], links: list[OfflineLink]) -> di
     Named as the network stage names them (``core.networks.network_id_of``), after the
     set's smallest message id standing in for its founder.
     """
-    of = _components([(x.a, x.b) for x in links], [d["message_id"] for d in docs])
+    of = components([(x.a, x.b) for x in links], [d["message_id"] for d in docs])
     members: dict[str, list[str]] = defaultdict(list)
     for m, root in of.items():
         members[root].append(m)
@@ -282,8 +283,8 @@ def network_agreement(
     made_pairs = [
         (p.message_id, "identity:" + str(identity[p.ref])) for p in refs if identity[p.ref]
     ]
-    made_of = _components(made_pairs, messages)
-    found_of = _components([(x.a, x.b) for x in offline_links(docs, model)], messages)
+    made_of = components(made_pairs, messages)
+    found_of = components([(x.a, x.b) for x in offline_links(docs, model)], messages)
     made_sets: dict[str, set[str]] = defaultdict(set)
     found_sets: dict[str, set[str]] = defaultdict(set)
     for m in messages:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.core.matching import PersonRef
-from pipeline.generate.evaluate import MAX_BLOCK
+from pipeline.generate.evaluate import MAX_BLOCK, components
 from pipeline.generate.linkage_set import Report, substituted
 
 Pair = tuple[str, str]
@@ -57,6 +57,9 @@ class LinkageReport:
     # The same, on the true pairs whose values FEBRL did not replace (``substituted``).
     fuzzy_kept: dict[str, Counts] = field(default_factory=dict)
     curve: list[tuple[float, Counts]] = field(default_factory=list)
+    # True pairs without a shared identifier found in one linked set (directly or through
+    # other reports of the person); "all" counts the wrong pairs such sets hold as fp.
+    clustered: dict[str, Counts] = field(default_factory=dict)
 
 
 def _pair(a: str, b: str) -> Pair:
@@ -151,6 +154,27 @@ def evaluate_linkage(
             out["all"].fn += 1
         return dict(out)
 
+    def clustered() -> dict[str, Counts]:
+        """Pairs in one component of the links (strong and fuzzy): what networks join."""
+        linked = strong | {p for p, sc in scores.items() if sc >= threshold}
+        component = components(linked, by_id)
+        members: dict[str, list[str]] = defaultdict(list)
+        for report_id, root in component.items():
+            members[root].append(report_id)
+        out: dict[str, Counts] = defaultdict(Counts)
+        for p in wanted:
+            found = component[p[0]] == component[p[1]]
+            for v in (variant_of[p], "all"):
+                out[v].tp += found
+                out[v].fn += not found
+        out["all"].fp = sum(
+            by_id[a].entity != by_id[b].entity
+            for group in members.values()
+            for i, a in enumerate(group)
+            for b in group[i + 1 :]
+        )
+        return dict(out)
+
     return LinkageReport(
         reports=len(reports),
         true_pairs=len(true_pairs),
@@ -163,4 +187,5 @@ def evaluate_linkage(
             threshold, {p for p in wanted if not substituted(by_id[p[0]], by_id[p[1]])}
         ),
         curve=[(t, counts(t)["all"]) for t in curve],
+        clustered=clustered(),
     )

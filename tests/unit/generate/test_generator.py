@@ -100,8 +100,8 @@ def test_networks_found_are_networks_made_and_each_works_a_corridor() -> None:
 
 def _made_networks(truth: dict[str, dict[str, str]]) -> dict[str, str]:
     """message id -> its made network (messages joined by a shared true person)."""
-    from pipeline.generate.evaluate import _components
+    from pipeline.generate.evaluate import components
 
     pairs = [("m:" + m, "i:" + i) for m, people in truth.items() for i in people.values()]
-    roots = _components(pairs, ["m:" + m for m in truth])
+    roots = components(pairs, ["m:" + m for m in truth])
     return {m: roots["m:" + m] for m in truth}

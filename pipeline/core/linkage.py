@@ -42,12 +42,7 @@ if TYPE_CHECKING:  # matching imports this module; a reference needs no import a
 
 DEFAULT_MODEL = "person-hst-v1"
 DEFAULT_BLOCKING = ("ky", "kmd", "kk", "dob")
-LABELS = {
-    "name": "name",
-    "birth": "birth date",
-    "nationality": "nationality",
-    "document": "document",
-}
+LABELS = {"birth": "birth date"}  # how a link's reason names a comparison, if not by name
 
 # Comparisons and their levels, strongest first; "missing" means no evidence.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -261,7 +256,9 @@ class Match:
 
     def reason(self) -> str:
         """The comparisons that spoke for the link: ``name + birth date + nationality``."""
-        agreeing = [LABELS[c.comparison] for c in self.contributions if c.weight >= 1]
+        agreeing = [
+            LABELS.get(c.comparison, c.comparison) for c in self.contributions if c.weight >= 1
+        ]
         return " + ".join(agreeing) or "no agreeing field"
 
     def evidence(self, a: PersonRef, b: PersonRef, prior_weight: float) -> list[str]:

@@ -11,6 +11,7 @@ Point the pipeline at real services by environment only, e.g.::
 from __future__ import annotations
 
 import logging
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -264,6 +265,24 @@ class Settings(BaseSettings):
     def embedded_search(self) -> bool:
         """True when the search URL is the embedded server's."""
         return self.search_url is None
+
+    def private(self, prefix: str, **update: Any) -> Settings:
+        """A copy whose topics, indices and consumer group are this run's own.
+
+        For a test or a benchmark beside others on one stack: ``<prefix>.<uid>.inbound``...,
+        ``hst-<prefix>-<uid>`` (and ``hst-links-``, ``hst-synthesis-``); ``update`` adds
+        or overrides settings. Creating the topics and indices is the caller's.
+        """
+        uid = uuid.uuid4().hex[:8]
+        topics = ("inbound", "dlq", "enriched", "diffusion", "acks", "synthesis")
+        named: dict[str, Any] = {f"topic_{t}": f"{prefix}.{uid}.{t}" for t in topics}
+        named |= {
+            "index_alias": f"hst-{prefix}-{uid}",
+            "links_alias": f"hst-links-{prefix}-{uid}",
+            "synthesis_alias": f"hst-synthesis-{prefix}-{uid}",
+            "app_id": f"hst-{prefix}-{uid}",
+        }
+        return self.model_copy(update=named | update)
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``HST_*`` variables, for a child process (a worker) to read."""

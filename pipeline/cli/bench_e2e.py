@@ -131,22 +131,7 @@ def bulk_ceiling(
 
 def bench_settings(stack: Settings, **features: bool) -> Settings:
     """Private topics, indices and consumer group of one benchmark worker."""
-    uid = uuid.uuid4().hex[:6]
-    cfg = stack.model_copy(
-        update={
-            "topic_inbound": f"bench.{uid}.inbound",
-            "topic_dlq": f"bench.{uid}.dlq",
-            "topic_enriched": f"bench.{uid}.enriched",
-            "topic_diffusion": f"bench.{uid}.diffusion",
-            "topic_acks": f"bench.{uid}.acks",
-            "topic_synthesis": f"bench.{uid}.synthesis",
-            "index_alias": f"hst-bench-{uid}",
-            "links_alias": f"hst-links-bench-{uid}",
-            "synthesis_alias": f"hst-synthesis-bench-{uid}",
-            "app_id": f"hst-bench-{uid}",
-            **features,
-        }
-    )
+    cfg = stack.private("bench", **features)
     ensure_topics(cfg)
     ensure_search(sync_client(cfg), cfg)
     return cfg

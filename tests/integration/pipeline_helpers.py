@@ -38,23 +38,7 @@ from tests.integration.kafka_helpers import consume_all
 
 def isolated(stack: Settings, tmp_path: Path, partitions: int = 6) -> Settings:
     """Settings with topics, index alias, Faust app id and data dir of this test only."""
-    uid = uuid.uuid4().hex[:8]
-    cfg = stack.model_copy(
-        update={
-            "topic_inbound": f"e2e.{uid}.inbound",
-            "topic_dlq": f"e2e.{uid}.dlq",
-            "topic_enriched": f"e2e.{uid}.enriched",
-            "topic_diffusion": f"e2e.{uid}.diffusion",
-            "topic_acks": f"e2e.{uid}.acks",
-            "topic_synthesis": f"e2e.{uid}.synthesis",
-            "synthesis_alias": f"hst-synthesis-e2e-{uid}",
-            "index_alias": f"hst-e2e-{uid}",
-            "links_alias": f"hst-links-e2e-{uid}",
-            "app_id": f"hst-e2e-{uid}",
-            "data_dir": tmp_path / "hst",
-            "partitions": partitions,
-        }
-    )
+    cfg = stack.private("e2e", data_dir=tmp_path / "hst", partitions=partitions)
     ensure_topics(cfg)
     ensure_search(sync_client(cfg), cfg)
     return cfg

@@ -74,18 +74,17 @@ def secure(stack: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server.start(lambda _m: None)
     try:
         server.wait_ready(120)
-        uid = uuid.uuid4().hex[:8]
-        admin = stack.model_copy(update={
-            "bootstrap_servers": f"127.0.0.1:{port}", "security_protocol": "SASL_SSL",
-            "sasl_mechanism": "SCRAM-SHA-512", "sasl_username": "admin",
-            "sasl_password": SecretStr(security.admin_password), "ssl_ca_location": certs / "ca.pem",
-            "ncbs": "FRA,ITA", "topic_inbound": f"sec.{uid}.inbound", "topic_dlq": f"sec.{uid}.dlq",
-            "topic_enriched": f"sec.{uid}.enriched", "topic_diffusion": f"sec.{uid}.diffusion",
-            "topic_acks": f"sec.{uid}.acks", "topic_synthesis": f"sec.{uid}.synthesis",
-            "index_alias": f"hst-sec-{uid}", "links_alias": f"hst-links-sec-{uid}",
-            "synthesis_alias": f"hst-synthesis-sec-{uid}", "app_id": f"hst-sec-{uid}",
-            "data_dir": root / "hst",
-        })  # fmt: skip
+        admin = stack.private(
+            "sec",
+            bootstrap_servers=f"127.0.0.1:{port}",
+            security_protocol="SASL_SSL",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_username="admin",
+            sasl_password=SecretStr(security.admin_password),
+            ssl_ca_location=certs / "ca.pem",
+            ncbs="FRA,ITA",
+            data_dir=root / "hst",
+        )
         ensure_topics(admin)
         passwords = {"hst-worker": secrets.token_urlsafe(16), ncb_principal("FRA"): secrets.token_urlsafe(16),
                      ncb_principal("ITA"): secrets.token_urlsafe(16)}  # fmt: skip

@@ -38,3 +38,16 @@ def test_to_env_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in original.to_env().items():
         monkeypatch.setenv(key, value)
     assert Settings() == original
+
+
+def test_a_private_copy_names_every_topic_index_and_group_of_its_own() -> None:
+    base = Settings()
+    a, b = base.private("e2e", partitions=3), base.private("e2e")
+    assert a.partitions == 3 and b.partitions == base.partitions
+    topics = [
+        f"topic_{t}" for t in ("inbound", "dlq", "enriched", "diffusion", "acks", "synthesis")
+    ]
+    for name in [*topics, "index_alias", "links_alias", "synthesis_alias", "app_id"]:
+        assert getattr(a, name) != getattr(base, name) != getattr(b, name) != getattr(a, name)
+        assert "e2e" in getattr(a, name)
+    assert a.topic_match.startswith(a.topic_inbound)  # internal topics follow the inbound one

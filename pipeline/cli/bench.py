@@ -38,12 +38,6 @@ def _median_rate(runs: int, n: int, fn: Callable[[], object]) -> tuple[float, li
     return statistics.median(rates), rates
 
 
-def _timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
-
-
 def _matching_quality(validator: MessageValidator, count: int) -> None:
     """Cross-matching on generated ground truth: the stream's matcher before and after."""
     if not count:
@@ -77,8 +71,8 @@ def _matching_quality(validator: MessageValidator, count: int) -> None:
         ),
         "after": lambda: offline_person_links(docs, model),
     }.items():
-        seconds = min(_timed(run) for _ in range(3))
-        per_message[name] = seconds / len(docs) * 1000
+        rate, _ = _median_rate(3, len(docs), run)
+        per_message[name] = 1000 / rate
     table = Table(
         "matcher",
         "links",

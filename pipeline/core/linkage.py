@@ -240,6 +240,10 @@ class Contribution:
     level: str
     weight: float  # log2(m / u)
 
+    def describe(self) -> str:
+        """``name same key: +6.6``."""
+        return f"{self.comparison} {self.level.replace('_', ' ')}: {self.weight:+.1f}"
+
 
 @dataclass(frozen=True)
 class Match:
@@ -251,8 +255,11 @@ class Match:
 
     def explanation(self) -> list[str]:
         """Each comparison's level and weight, strongest first (for the link's evidence)."""
-        parts = sorted(self.contributions, key=lambda c: -abs(c.weight))
-        return [f"{c.comparison} {c.level.replace('_', ' ')}: {c.weight:+.1f}" for c in parts]
+        return [c.describe() for c in self.strongest_first()]
+
+    def strongest_first(self) -> list[Contribution]:
+        """The contributions, the weightiest (either way) first."""
+        return sorted(self.contributions, key=lambda c: -abs(c.weight))
 
     def reason(self) -> str:
         """The comparisons that spoke for the link: ``name + birth date + nationality``."""
@@ -269,10 +276,10 @@ class Match:
             "nationality": ("/".join(a.nationalities) or "-", "/".join(b.nationalities) or "-"),
         }
         out = []
-        for c in sorted(self.contributions, key=lambda c: -abs(c.weight)):
+        for c in self.strongest_first():
             if abs(c.weight) < 0.05 and c.level != "missing":
                 continue  # no conflicting document: nothing to explain
-            line = f"{c.comparison} {c.level.replace('_', ' ')}: {c.weight:+.1f}"
+            line = c.describe()
             if c.comparison in shown:
                 line += " ({} ~ {})".format(*shown[c.comparison])
             out.append(line)
@@ -328,10 +335,17 @@ class Model:
         best = {c: max(ws.values(), default=0.0) for c, ws in self._weights.items()}
         return {**best, "all": sum(best.values())}
 
+    def _birth_weight(self, a: Sequence[int | None], b: Sequence[int | None]) -> float | None:
+        """The birth comparison's weight; None when the others could not reach the threshold.
+
+        None: even the best level of every other comparison would leave the total under it.
+        """
+        weight = self._weights["birth"].get(birth_level(a, b), 0.0)
+        return weight if weight - self._best["birth"] + self._best["all"] >= self._need else None
+
     def birth_may_link(self, a: Sequence[int | None], b: Sequence[int | None]) -> bool:
         """Whether two birth dates leave a link within reach of the other comparisons."""
-        weight = self._weights["birth"].get(birth_level(a, b), 0.0)
-        return weight - self._best["birth"] + self._best["all"] >= self._need
+        return self._birth_weight(a, b) is not None
 
     def link(self, a: PersonRef, b: PersonRef) -> Match | None:
         """The pair's match if its probability reaches the threshold, else None.
@@ -341,8 +355,8 @@ class Model:
         then the same with nationality and documents before names.
         """
         w, best, need = self._weights, self._best, self._need
-        birth = w["birth"].get(birth_level(a.birth, b.birth), 0.0)
-        if birth - best["birth"] + best["all"] < need:
+        birth = self._birth_weight(a.birth, b.birth)
+        if birth is None:
             return None
         cheap = birth
         cheap += w["nationality"].get(nationality_level(a.nationalities, b.nationalities), 0.0)

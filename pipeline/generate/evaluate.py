@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pipeline.core.coerce import to_json
 from pipeline.core.dedupe import live_messages
 from pipeline.core.enrich import content_hash, enrich
-from pipeline.core.linkage import Model, blocking_keys, default_model
+from pipeline.core.linkage import Model, default_model
 from pipeline.core.matching import (
     MAX_PER_KEY,
     Link,
@@ -71,17 +71,18 @@ class Matcher:
 
 
 def _filed(
-    refs: list[PersonRef], blocker: Callable[[PersonRef], list[str]] = blocking_keys
-) -> tuple[dict[str, list[PersonRef]], dict[str, list[PersonRef]]]:
-    """Persons filed by strong identifier and by blocking key."""
-    by_id: dict[str, list[PersonRef]] = defaultdict(list)
-    by_block: dict[str, list[PersonRef]] = defaultdict(list)
+    refs: list[PersonRef], keys: Callable[[PersonRef], Iterable[str]]
+) -> dict[str, list[PersonRef]]:
+    """Persons filed under each of their ``keys`` (identifiers, or blocking keys)."""
+    out: dict[str, list[PersonRef]] = defaultdict(list)
     for p in refs:
-        for key in p.identifiers:
-            by_id[key].append(p)
-        for key in blocker(p):
-            by_block[key].append(p)
-    return by_id, by_block
+        for key in keys(p):
+            out[key].append(p)
+    return out
+
+
+def _identifiers(person: PersonRef) -> tuple[str, ...]:
+    return person.identifiers
 
 
 def enriched_documents(data: Generated, validator: MessageValidator) -> list[dict[str, Any]]:
@@ -112,7 +113,7 @@ def evaluate(
     matcher = matcher or Matcher.of(default_model())
     refs = [p for d in docs for p in person_refs(d)]
     identity = {p.ref: truth.get(p.message_id, {}).get(p.person_id) for p in refs}
-    by_id, by_block = _filed(refs, matcher.blocker)
+    by_id, by_block = _filed(refs, _identifiers), _filed(refs, matcher.blocker)
 
     def pair(a: PersonRef, b: PersonRef) -> tuple[str, str]:
         x, y = sorted((a.ref, b.ref))
@@ -242,7 +243,7 @@ def offline_links(docs: list[dict[str, Any]], model: Model | None = None) -> lis
     """Message links from shared identifiers and fuzzy person matches (no stream needed)."""
     refs = [p for d in docs for p in person_refs(d)]
     links: list[OfflineLink] = []
-    by_id, _ = _filed(refs)
+    by_id = _filed(refs, _identifiers)
     for key, group in by_id.items():
         for p in group[1:]:
             links += [

@@ -15,6 +15,9 @@ from functools import lru_cache
 from anyascii import anyascii
 
 _ARABIC_ARTICLE = re.compile(r"^\u0627\u0644(?=\S{2,})")  # "ال" glued to a word
+# A bare alif opening a word carries its vowel: everyday writing drops the hamza
+# (احمد for أحمد, ابراهيم for إبراهيم), which anyascii then drops with it.
+_INITIAL_ALIF = re.compile(r"^\u0627(?=\S)")
 _LATIN_ARTICLES = {"al", "el", "ul", "ibn", "bin", "ben", "abu", "de", "van", "von", "der"}
 _DIGRAPHS = [("kh", "h"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("dh", "d"), ("sh", "s"),
              ("ch", "s"), ("ck", "k"), ("ts", "s"), ("ou", "u"), ("q", "k"), ("c", "k"),
@@ -26,7 +29,8 @@ _VOWELS = set("aeiouy")
 def transliterate(text: str) -> str:
     """Latin form of a name in any script (ASCII, spacing normalised)."""
     # ʿayn (ع) is a consonant anyascii drops; keep it as an apostrophe like hamza.
-    words = [_ARABIC_ARTICLE.sub("", w).replace("\u0639", "'") for w in text.split()]
+    words = [_ARABIC_ARTICLE.sub("", w) for w in text.split()]
+    words = [_INITIAL_ALIF.sub("'", w).replace("\u0639", "'") for w in words]
     latin = anyascii(" ".join(words))
     return re.sub(r"\s+", " ", latin).strip()
 

@@ -14,7 +14,8 @@ from pipeline.core.names import name_keys, normalise, transliterate
         ["Youssef", "Yusuf", "Yousef", "يوسف"],
         ["Al-Hassan", "El Hassan", "الحسن", "Hassan"],
         ["Qasim", "Kassem", "قاسم"],
-        ["Ibrahim", "Ebrahim", "إبراهيم"],
+        ["Ibrahim", "Ebrahim", "إبراهيم", "ابراهيم"],  # the hamza dropped, as often written
+        ["Ahmed", "Ahmad", "أحمد", "احمد"],
         ["Omar", "Umar", "عمر"],
         ["Khaled", "Khalid", "خالد"],
         ["Sergei", "Sergey", "Сергей"],

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.common import console
-from pipeline.core.linkage import DEFAULT_BLOCKING, DEFAULT_MODEL, load_model
+from pipeline.core.linkage import DEFAULT_BLOCKING, DEFAULT_MODEL, U_SAMPLES, load_model
 
 if TYPE_CHECKING:
     from pipeline.generate.linkage_set import Report
@@ -51,7 +51,10 @@ def fit(
         0.995, min=0.5, max=1.0, help="Precision the threshold must keep on these reports."
     ),
     samples: int = typer.Option(
-        200_000, min=1000, help="Pairs of different persons sampled to estimate u."
+        U_SAMPLES,
+        min=1000,
+        help="Pairs of different persons u is estimated on: all of them when there are no "
+        "more, else a random sample of this many.",
     ),
     blocking: str = typer.Option(",".join(DEFAULT_BLOCKING), help=_BLOCKING_HELP),
 ) -> None:

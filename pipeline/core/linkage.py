@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # matching imports this module; a reference needs no import a
 
 DEFAULT_MODEL = "person-hst-v1"
 DEFAULT_BLOCKING = ("ky", "kmd", "kk", "dob")
+U_SAMPLES = 2_000_000  # pairs of different persons a fit estimates u on, at most
 LABELS = {"birth": "birth date"}  # how a link's reason names a comparison, if not by name
 
 # Comparisons and their levels, strongest first; "missing" means no evidence.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import io
 import json
 import os
@@ -32,6 +33,7 @@ def _median_rate(runs: int, n: int, fn: Callable[[], object]) -> tuple[float, li
     """Median of ``runs`` rates (items per second) of ``fn`` processing ``n`` items."""
     rates = []
     for _ in range(runs):
+        gc.collect()  # the previous run's garbage is not this run's cost
         started = time.perf_counter()
         fn()
         rates.append(n / (time.perf_counter() - started))

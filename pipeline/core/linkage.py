@@ -194,9 +194,8 @@ def birth_level(a: Sequence[int | None], b: Sequence[int | None]) -> str:
                 return "exact"
         elif da is not None and db is not None and (ma, da) == (db, mb):
             return "transposed"
-    if None not in (ma, mb, da, db):
-        sa, sb = f"{ya:04d}{ma:02d}{da:02d}", f"{yb:04d}{mb:02d}{db:02d}"
-        apart = sum(x != y for x, y in zip(sa, sb, strict=True))
+    if ma is not None and mb is not None and da is not None and db is not None:
+        apart = _digits_apart(ya, yb) + _digits_apart(ma, mb) + _digits_apart(da, db)
         if apart == 1:
             return "one_digit"
         if abs(ya - yb) == 1 and (ma, da) == (mb, db):
@@ -204,6 +203,15 @@ def birth_level(a: Sequence[int | None], b: Sequence[int | None]) -> str:
         if apart == 2 or (ya == yb and (ma, da) == (db, mb)):
             return "two_digits"
     return "else"
+
+
+def _digits_apart(x: int, y: int) -> int:
+    """How many decimal digits two numbers differ by (``05`` and ``15``: one)."""
+    apart = 0
+    while x != y:
+        apart += x % 10 != y % 10
+        x, y = x // 10, y // 10
+    return apart
 
 
 def nationality_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
@@ -341,8 +349,17 @@ class Model:
 
         None: even the best level of every other comparison would leave the total under it.
         """
-        weight = self._weights["birth"].get(birth_level(a, b), 0.0)
-        return weight if weight - self._best["birth"] + self._best["all"] >= self._need else None
+        return self._birth_within_reach.get(birth_level(a, b))
+
+    @cached_property
+    def _birth_within_reach(self) -> dict[str, float]:
+        """The birth levels that leave the threshold within reach, with their weights."""
+        others = self._best["all"] - self._best["birth"]
+        return {
+            level: weight
+            for level in LEVELS["birth"]
+            if (weight := self._weights["birth"].get(level, 0.0)) + others >= self._need
+        }
 
     def birth_may_link(self, a: Sequence[int | None], b: Sequence[int | None]) -> bool:
         """Whether two birth dates leave a link within reach of the other comparisons."""

@@ -216,14 +216,12 @@ def fuzzy_link(a: PersonRef, b: PersonRef, model: linkage.Model) -> Link | None:
     Scored in the order of their refs, so the stream and an offline replay, which meet a
     pair in either order, give the same link.
     """
-    if a.message_id == b.message_id or (
-        a.identifiers and b.identifiers and not set(a.identifiers).isdisjoint(b.identifiers)
-    ):
-        return None  # same message, or already linked strongly
+    if a.message_id == b.message_id:
+        return None
     first, second = (a, b) if a.ref <= b.ref else (b, a)
     match = model.link(first, second)
-    if match is None:
-        return None
+    if match is None or not set(a.identifiers).isdisjoint(b.identifiers):
+        return None  # no match, or one already linked strongly
     return Link(
         FUZZY,
         first.ref,

@@ -40,6 +40,8 @@ def test_birth_levels() -> None:
     assert birth_level((1990, 5, 7), (1990, 7, 5)) == "transposed"
     assert birth_level((1990, 5, 17), (1990, 5, 18)) == "one_digit"
     assert birth_level((1990, 5, 17), (1991, 5, 17)) == "one_digit"
+    assert birth_level((1990, 5, 7), (1990, 5, 17)) == "one_digit"  # 07 ~ 17
+    assert birth_level((1990, 1, 7), (1990, 10, 7)) == "two_digits"  # 01 ~ 10
     assert birth_level((1989, 5, 17), (1990, 5, 17)) == "year_near"
     assert birth_level((1990, 5, 17), (1990, 5, 28)) == "two_digits"
     assert birth_level((1990, 5, 17), (1962, 1, 2)) == "else"

@@ -19,7 +19,8 @@ reports, ``person-febrl-v1`` on the FEBRL tune split.
 Names are compared order-free, token by token, on their Latin form (``names.tokens``, which
 transliterates any script) and on ``match_key``: a consonant skeleton whose classes absorb
 what romanisations and letter-by-letter renderings disagree on (kh/h/x, v/w, j/zh/dzh/g,
-c/k/q, ph/f, y/i, short vowels), so Мухаммед, محمد and Mohammed meet.
+c/k/q, ph/f, y/i, short vowels), so Мухаммед, محمد and Mohammed meet; and on ``arabic_key``,
+the same skeleton as Arabic script writes the name, without p and v (بافل for Pavel).
 """
 
 from __future__ import annotations
@@ -113,12 +114,21 @@ def match_key(token: str) -> str:
     return out
 
 
+@lru_cache(maxsize=131072)
+def arabic_key(token: str) -> str:
+    """``match_key`` as Arabic script writes the token: without p (ب, b) and v (ف, f)."""
+    return match_key(token.replace("p", "b").replace("v", "f"))
+
+
 def _token_similarity(x: str, y: str) -> float:
     if x == y:
         return 1.0
     sim = jellyfish.jaro_winkler_similarity(x, y)
     kx, ky = match_key(x), match_key(y)
     if kx == ky and len(kx) >= 2:
+        return max(sim, 0.96)
+    ax = arabic_key(x)
+    if len(ax) >= 2 and ax == arabic_key(y):
         return max(sim, 0.96)
     if len(kx) >= 3 and len(ky) >= 3:
         sim = max(sim, 0.9 * jellyfish.jaro_winkler_similarity(kx, ky))
@@ -456,13 +466,14 @@ def default_model() -> Model:
 def blocking_keys(person: PersonRef, rules: Sequence[str] = DEFAULT_BLOCKING) -> list[str]:
     """Keys whose candidates are unioned, so that one differing field loses no pair.
 
-    Rules: ``ky`` each name token's ``match_key`` with the birth year (the usual case);
+    Rules: ``ky`` each name token's ``match_key`` (and ``arabic_key``, when it differs)
+    with the birth year (the usual case);
     ``kmd`` with the birth month and day (a typo in the year); ``kk`` two tokens' keys
     together (no or a wrong birth date); ``kf`` a token's key with another token's initial
     (as ``kk``, and a typo in the other name: larger blocks where names are common);
     ``dob`` the full birth date alone (a name in another script or badly rendered).
     """
-    every = sorted({match_key(t) for t in person.tokens if match_key(t)})
+    every = sorted({k for t in person.tokens for k in (match_key(t), arabic_key(t)) if k})
     keys = [k for k in every if len(k) >= 2]
     year, month, day = person.birth
     out = set()

@@ -33,6 +33,17 @@ def test_one_name_in_several_scripts_and_spellings_has_one_key(spellings: list[s
     assert len(keys) == 1, keys
 
 
+def test_a_name_written_in_arabic_without_p_and_v_meets_its_latin_spelling() -> None:
+    # Arabic script has no p or v: Pavel and David are written with ب (b) and ف (f).
+    pairs = [("David Marampon", "دفيد مرمبون"), ("Pavel Popov", "بافل بوبوف")]
+    for latin, arabic in pairs:
+        assert name_level(tuple(tokens(latin)), tuple(tokens(arabic))) == "same_key"
+    rules = ("ky",)  # a name key with the birth year only
+    latin = blocking_keys(_ref("David Marampon", (1990, 5, 17)), rules)
+    rendered = blocking_keys(_ref("دفيد مرمبون", (1990, 5, 17)), rules)
+    assert set(latin) & set(rendered)
+
+
 def test_birth_levels() -> None:
     assert birth_level((1990, 5, 17), (1990, 5, 17)) == "exact"
     assert birth_level((1990, 5, None), (1990, 5, 17)) == "year_month"

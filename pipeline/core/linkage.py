@@ -79,7 +79,8 @@ _RULES = [
     (r"(?<=[aeiouy])h(?![aeiouy])", ""),
     (r"shch|sch", "s"),
     (r"dzh|dj|zh|j", "g"),
-    (r"kh|gh|x", "h"),
+    (r"x", "ks"),  # Alexander, Dixon: Cyrillic and Arabic write ks
+    (r"kh|gh", "h"),
     (r"ph", "f"),
     (r"th", "t"),
     (r"sh|ch|ts|tz", "s"),

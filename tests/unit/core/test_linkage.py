@@ -26,6 +26,8 @@ from pipeline.core.names import tokens
         ["Khaled", "Халед", "خالد"],
         ["Christopher", "Кристофер"],
         ["Ahmed", "أحمد"],
+        ["Alexander", "Александр"],  # a Latin x is ks
+        ["Maxim", "Максим"],
     ],
 )
 def test_one_name_in_several_scripts_and_spellings_has_one_key(spellings: list[str]) -> None:

@@ -76,14 +76,14 @@ LEVELS: dict[str, tuple[str, ...]] = {
 
 _RULES = [
     (r"^chr", "kr"),
-    (r"(?<=[aeiouy])h(?![aeiouy])", ""),
-    (r"shch|sch", "s"),
+    (r"kh|gh", "h"),
+    (r"shch|sch|tsh|tch", "s"),  # щ; ch as Arabic (تش) and English (Fletcher) write it
     (r"dzh|dj|zh|j", "g"),
     (r"x", "ks"),  # Alexander, Dixon: Cyrillic and Arabic write ks
-    (r"kh|gh", "h"),
     (r"ph", "f"),
     (r"th", "t"),
     (r"sh|ch|ts|tz", "s"),
+    (r"(?<=[aeiouy])h(?![aeiouy])|h$", ""),  # Sarah, Sarakh, سارة: no h
     (r"ck|q", "k"),
     (r"c(?=[eiy])", "s"),
     (r"c", "k"),
@@ -106,6 +106,8 @@ def match_key(token: str) -> str:
         return ""
     for pattern, repl in _RULES:
         word = re.sub(pattern, repl, word)
+    if not word:
+        return ""
     first = "a" if word[0] in _VOWELS or word[0] == "i" else word[0]
     rest = [c for c in word[1:] if c not in _VOWELS and c not in "vi"]
     out = first

@@ -28,6 +28,8 @@ from pipeline.core.names import tokens
         ["Ahmed", "أحمد"],
         ["Alexander", "Александр"],  # a Latin x is ks
         ["Maxim", "Максим"],
+        ["Sarah", "Sara", "Сара", "سارة"],  # a closing h is silent
+        ["Charman", "تشارمان"],  # Arabic writes ch as tsh
     ],
 )
 def test_one_name_in_several_scripts_and_spellings_has_one_key(spellings: list[str]) -> None:

@@ -78,7 +78,7 @@ _RULES = [
     (r"^chr", "kr"),
     (r"kh|gh", "h"),
     (r"shch|sch|tsh|tch", "s"),  # щ; ch as Arabic (تش) and English (Fletcher) write it
-    (r"dzh|dj|zh|j", "g"),
+    (r"dzh|dj|dg|zh|j", "g"),  # Bridget: Arabic and Cyrillic write dj, dzh
     (r"x", "ks"),  # Alexander, Dixon: Cyrillic and Arabic write ks
     (r"ph", "f"),
     (r"th", "t"),

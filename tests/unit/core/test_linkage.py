@@ -30,6 +30,7 @@ from pipeline.core.names import tokens
         ["Maxim", "Максим"],
         ["Sarah", "Sara", "Сара", "سارة"],  # a closing h is silent
         ["Charman", "تشارمان"],  # Arabic writes ch as tsh
+        ["Bridget", "Бриджит", "بريدجيت"],  # dg is dzh, dj
     ],
 )
 def test_one_name_in_several_scripts_and_spellings_has_one_key(spellings: list[str]) -> None:

@@ -18,9 +18,10 @@ reports, ``person-febrl-v1`` on the FEBRL tune split.
 
 Names are compared order-free, token by token, on their Latin form (``names.tokens``, which
 transliterates any script) and on ``match_key``: a consonant skeleton whose classes absorb
-what romanisations and letter-by-letter renderings disagree on (kh/h/x, v/w, j/zh/dzh/g,
-c/k/q, ph/f, y/i, short vowels), so Мухаммед, محمد and Mohammed meet; and on ``arabic_key``,
-the same skeleton as Arabic script writes the name, without p and v (بافل for Pavel).
+what romanisations and letter-by-letter renderings disagree on (kh/h, x/ks, v/w,
+j/zh/dzh/dg/g, c/k/q, ph/f, ch/tsh, y/i, a closing h, short vowels), so Мухаммед, محمد and
+Mohammed meet; and on ``arabic_key``, the same skeleton as Arabic script writes the name,
+without p and v (بافل for Pavel).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Estimate the person-matching model (``core.linkage``) from labelled reports.
 
 m: the levels of every true pair (two reports of one person); u: the levels of every pair
-of different persons when there are at most ``samples`` of them, else of a seeded random
+of different persons when there are at most ``samples`` pairs, else of a seeded random
 sample of that many (2 million by default: the strong levels are rare among different
 persons, a few in a million, and a small sample leaves their u at the smoothing's floor,
-understating the evidence a close name gives); prior: the share of true pairs among all pairs. The
-threshold is the lowest probability whose links keep a precision of ``precision`` on the
+understating the evidence a close name gives); prior: the share of true pairs among all
+pairs. The threshold is the lowest probability whose links keep a precision of ``precision`` on the
 candidate pairs of the same labelled reports. Only tune data is used: FEBRL 1-2 for
 ``person-febrl-v1``, generated messages of seeds no test or benchmark reads for
 ``person-hst-v1``. ``python -m pipeline.generate.linkage_fit`` (``make models``) writes both.

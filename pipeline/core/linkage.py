@@ -124,6 +124,16 @@ def arabic_key(token: str) -> str:
     return match_key(token.replace("p", "b").replace("v", "f"))
 
 
+def _same_with_article(key: str, token: str) -> bool:
+    """Whether ``token`` read with a leading al is ``key`` (Elias ~ الياس, Alhassan ~ الحسن).
+
+    Arabic writes a name that opens with al or el (Elias, Alexander) like one that carries
+    the article ال, which transliteration drops; a name glued to its article in Latin
+    (Alhassan) keeps it. Compared both ways, whichever the report meant.
+    """
+    return key.startswith("al") and len(key) >= 3 and match_key("al" + token) == key
+
+
 def _token_similarity(x: str, y: str) -> float:
     if x == y:
         return 1.0
@@ -133,6 +143,8 @@ def _token_similarity(x: str, y: str) -> float:
         return max(sim, 0.96)
     ax = arabic_key(x)
     if len(ax) >= 2 and ax == arabic_key(y):
+        return max(sim, 0.96)
+    if _same_with_article(kx, y) or _same_with_article(ky, x):
         return max(sim, 0.96)
     if len(kx) >= 3 and len(ky) >= 3:
         sim = max(sim, 0.9 * jellyfish.jaro_winkler_similarity(kx, ky))

@@ -49,6 +49,20 @@ def test_a_name_written_in_arabic_without_p_and_v_meets_its_latin_spelling() -> 
     assert set(latin) & set(rendered)
 
 
+@pytest.mark.parametrize(
+    ("latin", "arabic"),
+    [
+        ("Elias Haddad", "الياس حداد"),  # a name opening with el, written like the article
+        ("Alexander Petrov", "الكسندر بتروف"),
+        ("Omar Alhassan", "عمر الحسن"),  # the article glued to the name in Latin
+    ],
+)
+def test_a_name_read_with_or_without_the_arabic_article_meets_its_latin_form(
+    latin: str, arabic: str
+) -> None:
+    assert name_level(tuple(tokens(latin)), tuple(tokens(arabic))) == "same_key"
+
+
 def test_birth_levels() -> None:
     assert birth_level((1990, 5, 17), (1990, 5, 17)) == "exact"
     assert birth_level((1990, 5, None), (1990, 5, 17)) == "year_month"

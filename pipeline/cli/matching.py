@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from pipeline.cli.common import console
@@ -63,7 +64,7 @@ def fit(
     Point HST_PERSON_MODEL at the file to have the stream use it (new links only: links
     already made stay).
     """
-    from pipeline.generate.linkage_fit import fit_model, write_model
+    from pipeline.generate.linkage_fit import fit_model, u_pair_count, write_model
 
     reports = _labelled(labelled)
     rules = tuple(r.strip() for r in blocking.split(",") if r.strip())
@@ -71,8 +72,27 @@ def fit(
     if unknown:
         msg = f"unknown blocking rules: {', '.join(sorted(unknown))}"
         raise typer.BadParameter(msg, param_hint="--blocking")
-    with console.status(f"fitting on {len(reports):,} reports..."):
-        model = fit_model(reports, name, str(labelled.name), samples, precision, blocking=rules)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    with progress:
+        task = progress.add_task(
+            f"estimating u on {len(reports):,} reports",
+            total=u_pair_count(reports, samples),
+        )
+        model = fit_model(
+            reports,
+            name,
+            str(labelled.name),
+            samples,
+            precision,
+            blocking=rules,
+            advance=lambda k: progress.advance(task, k),
+        )
     write_model(model, out)
     console.print(
         f"{name}: threshold {model.threshold}, prior {model.prior:.3g}, blocking "

@@ -13,9 +13,10 @@ candidate pairs of the same labelled reports. Only tune data is used: FEBRL 1-2 
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from pipeline.core.linkage import DEFAULT_BLOCKING, U_SAMPLES, Model, estimate, levels
@@ -25,6 +26,7 @@ from pipeline.generate.linkage_set import Report, generated_reports, reports
 MODELS = Path(__file__).resolve().parent.parent / "core" / "models"
 HST_TUNE_SEEDS = (1001, 1002)  # generated tune data: seeds no test or benchmark uses
 
+PROGRESS_STEP = 20_000  # pairs of different persons between two progress reports
 THRESHOLDS = (*(round(0.5 + i / 100, 2) for i in range(50)), 0.995, 0.999, 0.9999)
 
 
@@ -36,12 +38,17 @@ def fit_model(
     precision: float = 0.995,
     seed: int = 7,
     blocking: Sequence[str] = DEFAULT_BLOCKING,
+    advance: Callable[[int], object] | None = None,
 ) -> Model:
-    """The model estimated from ``labelled`` (see the module's docstring)."""
+    """The model estimated from ``labelled`` (see the module's docstring).
+
+    ``advance(k)`` is told every ``PROGRESS_STEP`` pairs of different persons compared, out
+    of ``u_pair_count(labelled, samples)`` (the bulk of the work).
+    """
     true = [levels(a.ref, b.ref) for a, b in pairs_of_one_person(labelled)]
     n = len(labelled)
     prior = len(true) / (n * (n - 1) / 2)
-    other = (levels(a.ref, b.ref) for a, b in _other_pairs(labelled, samples, seed))
+    other = (levels(a.ref, b.ref) for a, b in _other_pairs(labelled, samples, seed, advance))
     model = estimate(true, other, prior, 0.5, trained_on, version, blocking)
     # One evaluation gives every threshold's figures (the scores do not depend on it).
     curve = evaluate_linkage(
@@ -51,22 +58,43 @@ def fit_model(
     return model
 
 
+def u_pair_count(labelled: Sequence[Report], samples: int = U_SAMPLES) -> int:
+    """How many pairs of different persons a fit compares to estimate u."""
+    n = len(labelled)
+    if n * (n - 1) // 2 > samples:
+        return samples
+    return n * (n - 1) // 2 - len(pairs_of_one_person(labelled))
+
+
 def _other_pairs(
-    labelled: Sequence[Report], samples: int, seed: int
+    labelled: Sequence[Report],
+    samples: int,
+    seed: int,
+    advance: Callable[[int], object] | None = None,
 ) -> Iterator[tuple[Report, Report]]:
     """Every pair of different persons if there are at most ``samples``, else a sample."""
     n = len(labelled)
+    if len({r.entity for r in labelled}) < 2:
+        return  # one person: no pair of different ones to draw
     if n * (n - 1) // 2 <= samples:
-        for i, a in enumerate(labelled):
-            yield from ((a, b) for b in labelled[i + 1 :] if a.entity != b.entity)
-        return
-    rng = random.Random(seed)
+        pairs: Iterable[tuple[Report, Report]] = (
+            (a, b) for i, a in enumerate(labelled) for b in labelled[i + 1 :]
+        )
+    else:
+        rng = random.Random(seed)
+        pairs = ((rng.choice(labelled), rng.choice(labelled)) for _ in itertools.count())
     drawn = 0
-    while drawn < samples:
-        a, b = rng.choice(labelled), rng.choice(labelled)
-        if a.entity != b.entity:
-            drawn += 1
-            yield a, b
+    for a, b in pairs:
+        if a.entity == b.entity:
+            continue
+        yield a, b
+        drawn += 1
+        if advance is not None and drawn % PROGRESS_STEP == 0:
+            advance(PROGRESS_STEP)
+        if drawn == samples:
+            break
+    if advance is not None and drawn % PROGRESS_STEP:
+        advance(drawn % PROGRESS_STEP)
 
 
 def write_model(model: Model, path: Path) -> None:

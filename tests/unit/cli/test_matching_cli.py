@@ -40,6 +40,7 @@ def test_a_model_fitted_on_labelled_reports_is_written_and_judged(
          "--samples", "20000"],
     )  # fmt: skip
     assert fitted.exit_code == 0, fitted.output
+    assert "20000/20000" in fitted.output  # progress, to the last pair of the sample
     model = load_model(str(model_file))
     assert model.version == "person-test-v1" and 0.5 <= model.threshold < 1
     assert model.blocking == ["ky", "kmd", "kk", "dob"]

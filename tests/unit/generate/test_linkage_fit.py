@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.generate.linkage_fit import _other_pairs
+from pipeline.generate.linkage_fit import _other_pairs, u_pair_count
 from pipeline.generate.linkage_set import Report, _report
 
 
@@ -27,3 +27,9 @@ def test_a_seeded_sample_of_that_many_when_they_do_not() -> None:
     assert len(first) == 5000 and first == again
     by_id = {r.report_id: r.entity for r in labelled}
     assert all(by_id[x] != by_id[y] for x, y in first)
+
+
+def test_reports_of_one_person_give_no_pair_and_do_not_hang() -> None:
+    labelled = _reports(["a"] * 200)  # 19,900 pairs, none of different persons
+    assert list(_other_pairs(labelled, 5000, seed=7)) == []
+    assert u_pair_count(_reports(["a", "a", "b"]), 1000) == 2

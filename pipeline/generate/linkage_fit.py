@@ -13,11 +13,14 @@ candidate pairs of the same labelled reports. Only tune data is used: FEBRL 1-2 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipeline.core.linkage import DEFAULT_BLOCKING, U_SAMPLES, Model, estimate, levels
 from pipeline.generate.linkage_eval import evaluate_linkage, pairs_of_one_person
@@ -102,6 +105,11 @@ def write_model(model: Model, path: Path) -> None:
     path.write_text(json.dumps(model.to_dict(), indent=1, sort_keys=True) + "\n")
 
 
+def _hst_tune() -> list[Report]:
+    """The generated tune reports ``person-hst-v1`` is fitted on."""
+    return [r for seed in HST_TUNE_SEEDS for r in generated_reports(seed, 3000)]
+
+
 def main() -> None:
     """Fit and write the shipped models from their tune data."""
     # Blocking, measured on each population's held-out set: FEBRL's names are many and
@@ -109,24 +117,32 @@ def main() -> None:
     # in each name (pair completeness 0.780 -> 0.857). Among HST reports' common names it
     # costs 3 times the match stage's work, and two name keys without a date twice, for no
     # link the threshold lets through: the HST model blocks on dates only.
-    febrl = fit_model(
-        reports("tune"),
-        "person-febrl-v1",
-        "FEBRL 1-2 with variants",
-        blocking=("ky", "kmd", "kf", "dob"),
-    )
-    write_model(febrl, MODELS / "person-febrl-v1.json")
-    hst = [r for seed in HST_TUNE_SEEDS for r in generated_reports(seed, 3000)]
     seeds = ", ".join(map(str, HST_TUNE_SEEDS))
-    model = fit_model(
-        hst,
-        "person-hst-v1",
-        f"generated HST messages, seeds {seeds} (3,000 each)",
-        blocking=("ky", "kmd", "dob"),
-    )
-    write_model(model, MODELS / "person-hst-v1.json")
-    for m in (febrl, model):
-        print(f"{m.version}: threshold {m.threshold}, prior {m.prior:.3g}")
+    febrl = ("ky", "kmd", "kf", "dob")
+    hst = ("ky", "kmd", "dob")
+    plans: list[tuple[str, str, Callable[[], list[Report]], tuple[str, ...]]] = [
+        ("person-febrl-v1", "FEBRL 1-2 with variants", lambda: reports("tune"), febrl),
+        ("person-hst-v1", f"generated HST messages, seeds {seeds} (3,000 each)", _hst_tune, hst),
+    ]
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeRemainingColumn()) as progress:
+        for version, trained_on, tune_data, blocking in plans:
+            task = progress.add_task(f"{version}: reading its tune data", total=None)
+            labelled = tune_data()
+            progress.update(
+                task, description=f"{version}: estimating u", total=u_pair_count(labelled)
+            )
+            model = fit_model(
+                labelled,
+                version,
+                trained_on,
+                blocking=blocking,
+                advance=functools.partial(progress.advance, task),
+            )
+            write_model(model, MODELS / f"{version}.json")
+            progress.console.print(
+                f"{version}: threshold {model.threshold}, prior {model.prior:.3g}"
+            )
 
 
 if __name__ == "__main__":

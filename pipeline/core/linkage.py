@@ -134,17 +134,26 @@ def _same_with_article(key: str, token: str) -> bool:
     return key.startswith("al") and len(key) >= 3 and match_key("al" + token) == key
 
 
+def _same_key(x: str, y: str, kx: str, ky: str) -> bool:
+    """Whether two tokens share a key in any reading.
+
+    As spelt, as Arabic writes them, or with the article one of them may have lost
+    (``kx``, ``ky``: their match keys, which the caller has already).
+    """
+    if kx == ky and len(kx) >= 2:
+        return True
+    ax = arabic_key(x)
+    if len(ax) >= 2 and ax == arabic_key(y):
+        return True
+    return _same_with_article(kx, y) or _same_with_article(ky, x)
+
+
 def _token_similarity(x: str, y: str) -> float:
     if x == y:
         return 1.0
     sim = jellyfish.jaro_winkler_similarity(x, y)
     kx, ky = match_key(x), match_key(y)
-    if kx == ky and len(kx) >= 2:
-        return max(sim, 0.96)
-    ax = arabic_key(x)
-    if len(ax) >= 2 and ax == arabic_key(y):
-        return max(sim, 0.96)
-    if _same_with_article(kx, y) or _same_with_article(ky, x):
+    if _same_key(x, y, kx, ky):
         return max(sim, 0.96)
     if len(kx) >= 3 and len(ky) >= 3:
         sim = max(sim, 0.9 * jellyfish.jaro_winkler_similarity(kx, ky))

@@ -17,6 +17,7 @@ import functools
 import itertools
 import json
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -61,12 +62,18 @@ def fit_model(
     return model
 
 
+def _every_pair(labelled: Sequence[Report], samples: int) -> bool:
+    """Whether u is estimated on every pair (there are no more than ``samples``)."""
+    return len(labelled) * (len(labelled) - 1) // 2 <= samples
+
+
 def u_pair_count(labelled: Sequence[Report], samples: int = U_SAMPLES) -> int:
     """How many pairs of different persons a fit compares to estimate u."""
-    n = len(labelled)
-    if n * (n - 1) // 2 > samples:
+    if not _every_pair(labelled, samples):
         return samples
-    return n * (n - 1) // 2 - len(pairs_of_one_person(labelled))
+    n = len(labelled)
+    same = sum(k * (k - 1) // 2 for k in Counter(r.entity for r in labelled).values())
+    return n * (n - 1) // 2 - same
 
 
 def _other_pairs(
@@ -76,10 +83,9 @@ def _other_pairs(
     advance: Callable[[int], object] | None = None,
 ) -> Iterator[tuple[Report, Report]]:
     """Every pair of different persons if there are at most ``samples``, else a sample."""
-    n = len(labelled)
     if len({r.entity for r in labelled}) < 2:
         return  # one person: no pair of different ones to draw
-    if n * (n - 1) // 2 <= samples:
+    if _every_pair(labelled, samples):
         pairs: Iterable[tuple[Report, Report]] = (
             (a, b) for i, a in enumerate(labelled) for b in labelled[i + 1 :]
         )

@@ -16,6 +16,11 @@ Australians as among the reports of a smuggling corridor, so a deployment fits i
 (``generate.linkage_fit``). ``person-hst-v1`` (the stream's default) is fitted on HST-like
 reports, ``person-febrl-v1`` on the FEBRL tune split.
 
+One name in common (the other different or absent) is weighed by the population: its own
+level when neither spelling's key is among the names on 0.3 % or more of the reports the
+model was fitted on (``common_keys``, kept in the model file), as Splink's term-frequency
+adjustment weighs a rare surname above a common one.
+
 Names are compared order-free, token by token, on their Latin form (``names.tokens``, which
 transliterates any script) and on ``match_key``: a consonant skeleton whose classes absorb
 what romanisations and letter-by-letter renderings disagree on (kh/h, x/ks, v/w,
@@ -29,7 +34,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -45,6 +51,7 @@ if TYPE_CHECKING:  # matching imports this module; a reference needs no import a
 DEFAULT_MODEL = "person-hst-v1"
 DEFAULT_BLOCKING = ("ky", "kmd", "kk", "dob")
 U_SAMPLES = 2_000_000  # pairs of different persons a fit estimates u on, at most
+RARE_BELOW = 0.003  # a name key on fewer than this share of a population's reports is rare
 LABELS = {"birth": "birth date"}  # how a link's reason names a comparison, if not by name
 
 # Comparisons and their levels, strongest first; "missing" means no evidence.
@@ -55,6 +62,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "close",
         "one_and_near",
         "near_all",
+        "one_rare_token",
         "one_token",
         "near_some",
         "else",
@@ -170,13 +178,17 @@ def _token_class(x: str, y: str) -> str:
     return "C" if sim >= 0.92 else ("N" if sim >= 0.8 else "D")
 
 
-def name_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+def name_level(
+    a: tuple[str, ...], b: tuple[str, ...], common: Collection[str] | None = None
+) -> str:
     """The name comparison's level for two token lists (order-free).
 
     Tokens are aligned for the best total similarity; the level says how many aligned
     tokens agree and how: all exactly or by key (``same_key``), all closely (``close``), one
     by key and the others nearly (``one_and_near``), all nearly (``near_all``), one by key
-    and another not at all (``one_token``), some nearly (``near_some``), none (``else``).
+    and another not at all or absent (``one_token``; ``one_rare_token`` when the name they
+    share is not among the population's ``common`` keys), some nearly (``near_some``), none
+    (``else``).
     """
     if not a or not b:
         return "missing"
@@ -207,11 +219,20 @@ def name_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
         return "one_and_near"
     if n >= 2 and near == n:
         return "near_all"
-    if strong >= 1 and max(len(x) for x, c in zip(short, classes, strict=True) if c in "EK") >= 3:
-        return "one_token"
-    if near > 0:
-        return "near_some"
-    return "else"
+    shared = [
+        (x, y)
+        for x, y, c in zip(short, best_perm, classes, strict=True)
+        if c in "EK" and len(x) >= 3
+    ]
+    if not shared:
+        return "near_some" if near > 0 else "else"
+    # One name in common says little when many share it (Sarah), much when few do; a typo
+    # does not make a common name rare (Cambpell is Campbell).
+    if common is not None and any(
+        match_key(x) not in common and match_key(y) not in common for x, y in shared
+    ):
+        return "one_rare_token"
+    return "one_token"
 
 
 def birth_level(a: Sequence[int | None], b: Sequence[int | None]) -> str:
@@ -266,10 +287,20 @@ def document_level(a: tuple[str, ...], b: tuple[str, ...]) -> str:
     return "none"
 
 
-def levels(a: PersonRef, b: PersonRef) -> dict[str, str]:
-    """Every comparison's level for a pair of reports."""
+def common_keys(persons: Iterable[PersonRef], rare_below: float = RARE_BELOW) -> list[str]:
+    """The name keys on at least ``rare_below`` of the reports: the population's common names."""
+    counts: Counter[str] = Counter()
+    n = 0
+    for person in persons:
+        n += 1
+        counts.update({match_key(t) for t in person.tokens} - {""})
+    return sorted(k for k, c in counts.items() if c >= rare_below * n)
+
+
+def levels(a: PersonRef, b: PersonRef, common: Collection[str] | None = None) -> dict[str, str]:
+    """Every comparison's level for a pair of reports (``common``: see ``name_level``)."""
     return {
-        "name": name_level(a.tokens, b.tokens),
+        "name": name_level(a.tokens, b.tokens, common),
         "birth": birth_level(a.birth, b.birth),
         "nationality": nationality_level(a.nationalities, b.nationalities),
         "document": document_level(a.identifiers, b.identifiers),
@@ -351,6 +382,9 @@ class Model:
     trained_on: str = ""
     notes: list[str] = field(default_factory=list)
     blocking: list[str] = field(default_factory=lambda: list(DEFAULT_BLOCKING))
+    # The population's common name keys (``common_keys``); None: a model fitted before
+    # rare names had their own level.
+    common: list[str] | None = None
 
     def keys(self, person: PersonRef) -> list[str]:
         """The blocking keys this model's candidates meet under (``blocking_keys``)."""
@@ -420,13 +454,17 @@ class Model:
         return match if match.probability >= self.threshold else None
 
     @cached_property
+    def _common(self) -> frozenset[str] | None:
+        return None if self.common is None else frozenset(self.common)
+
+    @cached_property
     def prior_weight(self) -> float:
         """log2 of the prior odds that two reports are of one person."""
         return math.log2(self.prior / (1 - self.prior))
 
     def score(self, a: PersonRef, b: PersonRef) -> Match:
         """The pair's weight, probability and explanation."""
-        found = levels(a, b)
+        found = levels(a, b, self._common)
         parts = tuple(Contribution(c, lv, self.weight_of(c, lv)) for c, lv in found.items())
         weight = self.prior_weight + sum(p.weight for p in parts)
         probability = 1 / (1 + 2 ** (-weight)) if weight > -1000 else 0.0
@@ -445,6 +483,7 @@ def estimate(
     trained_on: str = "",
     version: str = DEFAULT_MODEL,
     blocking: Sequence[str] = DEFAULT_BLOCKING,
+    common: Sequence[str] | None = None,
 ) -> Model:
     """Estimate m from the levels of true pairs, u from those of different persons' pairs.
 
@@ -466,7 +505,10 @@ def estimate(
     for c in LEVELS:
         if "missing" in LEVELS[c]:
             u[c]["missing"] = m[c]["missing"]
-    return Model(version, prior, threshold, m, u, trained_on, blocking=list(blocking))
+    common_list = None if common is None else list(common)
+    return Model(
+        version, prior, threshold, m, u, trained_on, blocking=list(blocking), common=common_list
+    )
 
 
 @lru_cache(maxsize=8)

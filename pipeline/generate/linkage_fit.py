@@ -23,7 +23,14 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pipeline.core.linkage import DEFAULT_BLOCKING, U_SAMPLES, Model, estimate, levels
+from pipeline.core.linkage import (
+    DEFAULT_BLOCKING,
+    U_SAMPLES,
+    Model,
+    common_keys,
+    estimate,
+    levels,
+)
 from pipeline.generate.linkage_eval import evaluate_linkage, pairs_of_one_person
 from pipeline.generate.linkage_set import Report, generated_reports, reports
 
@@ -49,11 +56,14 @@ def fit_model(
     ``advance(k)`` is told every ``PROGRESS_STEP`` pairs of different persons compared, out
     of ``u_pair_count(labelled, samples)`` (the bulk of the work).
     """
-    true = [levels(a.ref, b.ref) for a, b in pairs_of_one_person(labelled)]
+    common = frozenset(common_keys(r.ref for r in labelled))
+    true = [levels(a.ref, b.ref, common) for a, b in pairs_of_one_person(labelled)]
     n = len(labelled)
     prior = len(true) / (n * (n - 1) / 2)
-    other = (levels(a.ref, b.ref) for a, b in _other_pairs(labelled, samples, seed, advance))
-    model = estimate(true, other, prior, 0.5, trained_on, version, blocking)
+    other = (
+        levels(a.ref, b.ref, common) for a, b in _other_pairs(labelled, samples, seed, advance)
+    )
+    model = estimate(true, other, prior, 0.5, trained_on, version, blocking, sorted(common))
     # One evaluation gives every threshold's figures (the scores do not depend on it).
     curve = evaluate_linkage(
         labelled, model.keys, lambda a, b: model.score(a, b).probability, 0.5, THRESHOLDS

@@ -220,6 +220,16 @@ def _date_typo(birth: dict[str, int], rng: random.Random) -> dict[str, int]:
     return birth
 
 
+def _decoy_surname(rec_id: str) -> str:
+    """A surname of its own for each decoy, far from any other (letters from a hash).
+
+    Decoys test strong identifiers; names alike (record numbers) would make them fuzzy
+    namesakes of each other and weigh on the threshold a fit chooses.
+    """
+    digest = hashlib.sha1(rec_id.encode(), usedforsecurity=False).digest()
+    return "".join(chr(ord("a") + b % 26) for b in digest[:12])
+
+
 def _nationality(entity: str) -> str:
     digest = hashlib.sha1(entity.encode(), usedforsecurity=False).digest()
     return NATIONALITIES[digest[0] % len(NATIONALITIES)]
@@ -282,7 +292,7 @@ def reports(split: str, seed: int = 21) -> list[Report]:
                 other = NATIONALITIES[(NATIONALITIES.index(nationality) + 1) % len(NATIONALITIES)]
                 decoy = {
                     **person,
-                    "name": {"given_name": "decoy", "family_name": rec_id.replace(":", "x")},
+                    "name": {"given_name": "decoy", "family_name": _decoy_surname(rec_id)},
                     "documents": [{**person["documents"][0], "issuing_country": other}],
                     "nationalities": [other],
                 }

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from pipeline.core.linkage import (
+    Model,
     birth_level,
     blocking_keys,
+    common_keys,
     default_model,
     document_level,
+    load_model,
     match_key,
     name_level,
 )
@@ -88,6 +91,31 @@ def test_name_levels_are_order_free_and_missing_is_no_evidence() -> None:
     assert name_level(("alec", "clarke"), ("ale", "c", "clarke")) == "same_key"  # split name
     assert name_level(("mia", "fenwick"), ("john", "smith")) == "else"
     assert name_level((), ("john", "smith")) == "missing"
+
+
+def test_one_shared_name_weighs_by_how_many_in_the_population_carry_it() -> None:
+    common = {match_key("sarah"), match_key("campbell")}
+    assert name_level(("sarah", "white"), ("sarah", "black"), common) == "one_token"
+    assert name_level(("melaniye", "bouras"), ("bouras",), common) == "one_rare_token"
+    assert name_level(("jade", "campbell"), ("cambpell",), common) == "one_token"  # a typo
+    # A model fitted before the split has no population: one level for both.
+    assert name_level(("melaniye", "bouras"), ("bouras",)) == "one_token"
+    febrl = load_model("person-febrl-v1")
+    assert febrl.weight_of("name", "one_rare_token") > febrl.weight_of("name", "one_token") + 2
+
+
+def test_common_keys_are_the_names_on_a_share_of_the_reports() -> None:
+    refs = [_ref(n, (1990, 1, 1)) for n in ("Sarah White", "Sara Black", "Omar Haddad", "Sarah")]
+    assert common_keys(refs, rare_below=0.5) == [match_key("sarah")]
+    assert set(common_keys(refs, rare_below=0.25)) >= {match_key("haddad"), match_key("white")}
+
+
+def test_a_model_file_without_common_names_still_scores() -> None:
+    fields = {**load_model("person-febrl-v1").to_dict()}
+    del fields["common"]
+    old = Model(**fields)
+    match = old.score(_ref("Melaniye Bouras", (1997, 1, 2)), _ref("Bouras", (1997, None, None)))
+    assert {c.comparison: c.level for c in match.contributions}["name"] == "one_token"
 
 
 def test_a_document_of_one_issuer_with_another_number_is_a_conflict() -> None:

@@ -59,3 +59,14 @@ def test_linked_sets_join_what_pairs_miss_and_almost_nothing_else(held_out) -> N
     assert sets["mixed"].recall >= after.fuzzy["mixed"].recall + 0.2  # two variants, via a third
     assert sets["all"].recall >= after.fuzzy["all"].recall
     assert sets["all"].fp <= 0.005 * sets["all"].tp
+
+
+def test_decoys_are_nobodys_namesakes() -> None:
+    """Decoys test strong identifiers only: their names must not make fuzzy links."""
+    decoys = [r.ref for r in reports("report") if r.variant == "decoy"]
+    assert len(decoys) >= 20
+    model = linkage.load_model("person-febrl-v1")
+    for i, a in enumerate(decoys):
+        for b in decoys[i + 1 :]:
+            assert linkage.name_level(a.tokens, b.tokens) not in {"exact", "same_key", "close"}
+            assert model.link(a, b) is None, (a.tokens, b.tokens)

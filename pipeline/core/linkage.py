@@ -540,7 +540,8 @@ def blocking_keys(person: PersonRef, rules: Sequence[str] = DEFAULT_BLOCKING) ->
     (as ``kk``, and a typo in the other name: larger blocks where names are common);
     ``dob`` the full birth date alone (a name in another script or badly rendered).
     """
-    every = sorted({k for t in person.tokens for k in (match_key(t), arabic_key(t)) if k})
+    readings = [{k for k in (match_key(t), arabic_key(t)) if k} for t in person.tokens]
+    every = sorted({k for reading in readings for k in reading})
     keys = [k for k in every if len(k) >= 2]
     year, month, day = person.birth
     out = set()
@@ -549,16 +550,23 @@ def blocking_keys(person: PersonRef, rules: Sequence[str] = DEFAULT_BLOCKING) ->
             out.add(f"ky:{k}:{year}")
         if month is not None and day is not None and "kmd" in rules:
             out.add(f"kmd:{k}:{month}-{day}")
-    if "kk" in rules:
-        for i, k1 in enumerate(every):
-            for k2 in every[i + 1 :]:
-                if max(len(k1), len(k2)) >= 3:  # two short names together say too little
-                    out.add(f"kk:{k1}:{k2}")
-    if "kf" in rules:
-        for k1 in keys:
-            for k2 in every:
-                if k2 != k1:
-                    out.add(f"kf:{k1}:{k2[0]}")
+    # Two names together: keys of two different tokens (a token with its own Arabic
+    # reading is one name, which says too little).
+    pairs = {
+        (k1, k2)
+        for i, first in enumerate(readings)
+        for second in readings[i + 1 :]
+        for k1 in first
+        for k2 in second
+        if k1 != k2
+    }
+    for k1, k2 in pairs:
+        if "kk" in rules and max(len(k1), len(k2)) >= 3:  # two short names say too little
+            out.add("kk:{}:{}".format(*sorted((k1, k2))))
+        if "kf" in rules:
+            for k, other in ((k1, k2), (k2, k1)):
+                if len(k) >= 2:
+                    out.add(f"kf:{k}:{other[0]}")
     if None not in (year, month, day) and "dob" in rules:
         out.add(f"dob:{year}-{month}-{day}")
     return sorted(out)

@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.core.linkage import (
     Model,
+    arabic_key,
     birth_level,
     blocking_keys,
     common_keys,
@@ -156,3 +157,12 @@ def test_blocking_unions_keys_so_one_wrong_field_loses_no_candidate() -> None:
     other_script = blocking_keys(_ref("Мия Фенвик", (1990, 5, 17)))
     for keys in (wrong_year, no_birth, other_script):
         assert set(a) & set(keys), keys
+
+
+def test_two_name_keys_come_from_two_names() -> None:
+    """A name and its own Arabic reading (Pavel: pl, bfl) are one name, not two."""
+    keys = blocking_keys(_ref("Pavel Novak", (None, None, None)), ("kk", "kf"))
+    pl, bfl, nk = match_key("pavel"), arabic_key("pavel"), match_key("novak")
+    assert {f"kf:{pl}:n", f"kf:{bfl}:n", f"kf:{nk}:p", f"kf:{nk}:b"} <= set(keys)
+    assert "kk:{}:{}".format(*sorted((bfl, nk))) in keys
+    assert f"kf:{pl}:b" not in keys and "kk:{}:{}".format(*sorted((bfl, pl))) not in keys

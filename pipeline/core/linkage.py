@@ -25,8 +25,8 @@ Names are compared order-free, token by token, on their Latin form (``names.toke
 transliterates any script) and on ``match_key``: a consonant skeleton whose classes absorb
 what romanisations and letter-by-letter renderings disagree on (kh/h, x/ks, v/w,
 j/zh/dzh/dg/g, c/k/q, ph/f, ch/tsh, y/i, a closing h, short vowels), so Мухаммед, محمد and
-Mohammed meet; and on ``arabic_key``, the same skeleton as Arabic script writes the name,
-without p and v (بافل for Pavel).
+Mohammed meet; and on ``reading_key``, the same skeleton as other spellings write the name
+(Arabic script without p and v: بافل for Pavel; English j for a Fula di: Jallow for Diallo).
 """
 
 from __future__ import annotations
@@ -127,9 +127,15 @@ def match_key(token: str) -> str:
 
 
 @lru_cache(maxsize=131072)
-def arabic_key(token: str) -> str:
-    """``match_key`` as Arabic script writes the token: without p (ب, b) and v (ف, f)."""
-    return match_key(token.replace("p", "b").replace("v", "f"))
+def reading_key(token: str) -> str:
+    """``match_key`` of the token as other spellings write it.
+
+    As Arabic script writes it, without p (ب, b) and v (ف, f): بافل is Pavel; and a Fula
+    di before a vowel as English writes it, j: Diallo is Jallow, Diarra Jarra (French and
+    Arabic keep the d, so ``match_key`` does too).
+    """
+    word = re.sub(r"^d[iy](?=[aeiou])", "j", token.replace("p", "b").replace("v", "f"))
+    return match_key(word)
 
 
 def _same_with_article(key: str, token: str) -> bool:
@@ -145,13 +151,14 @@ def _same_with_article(key: str, token: str) -> bool:
 def _same_key(x: str, y: str, kx: str, ky: str) -> bool:
     """Whether two tokens share a key in any reading.
 
-    As spelt, as Arabic writes them, or with the article one of them may have lost
+    As spelt, as other spellings write them (``reading_key``), or with the article one of
+    them may have lost
     (``kx``, ``ky``: their match keys, which the caller has already).
     """
     if kx == ky and len(kx) >= 2:
         return True
-    ax = arabic_key(x)
-    if len(ax) >= 2 and ax == arabic_key(y):
+    rx = reading_key(x)
+    if len(rx) >= 2 and rx == reading_key(y):
         return True
     return _same_with_article(kx, y) or _same_with_article(ky, x)
 
@@ -533,14 +540,14 @@ def default_model() -> Model:
 def blocking_keys(person: PersonRef, rules: Sequence[str] = DEFAULT_BLOCKING) -> list[str]:
     """Keys whose candidates are unioned, so that one differing field loses no pair.
 
-    Rules: ``ky`` each name token's ``match_key`` (and ``arabic_key``, when it differs)
+    Rules: ``ky`` each name token's ``match_key`` (and ``reading_key``, when it differs)
     with the birth year (the usual case);
     ``kmd`` with the birth month and day (a typo in the year); ``kk`` two tokens' keys
     together (no or a wrong birth date); ``kf`` a token's key with another token's initial
     (as ``kk``, and a typo in the other name: larger blocks where names are common);
     ``dob`` the full birth date alone (a name in another script or badly rendered).
     """
-    readings = [{k for k in (match_key(t), arabic_key(t)) if k} for t in person.tokens]
+    readings = [{k for k in (match_key(t), reading_key(t)) if k} for t in person.tokens]
     every = sorted({k for reading in readings for k in reading})
     keys = [k for k in every if len(k) >= 2]
     year, month, day = person.birth

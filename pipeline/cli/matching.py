@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from pipeline.cli.common import console
@@ -143,4 +150,51 @@ def evaluate(
         f"strong identifiers: precision {result.strong.precision:.3f}, recall "
         f"{result.strong.recall:.3f}; threshold curve: "
         + ", ".join(f"p≥{t:g}: P {c.precision:.3f} R {c.recall:.3f}" for t, c in result.curve)
+    )
+
+
+@app.command("refile")
+def refile(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Read and count what would be sent; send nothing."
+    ),
+) -> None:
+    """File every live person again under the keys of the model the workers run.
+
+    Run it once the workers run a release that changes name keys or a new model
+    (HST_PERSON_MODEL): persons reported before are then found through the new keys, and
+    pairs of them the new model links are linked (networks and notices follow). Persons are
+    read from the enriched topic; the match stage skips a person already filed under a key.
+    Links made before stay. Safe to run again.
+    """
+    from pipeline.cli import common
+    from pipeline.kafka.logread import LogReadError
+    from pipeline.stream.refile import RefileError
+    from pipeline.stream.refile import refile as refile_persons
+
+    cfg = common.settings()
+    try:
+        model = load_model(cfg.person_model)
+    except ValueError as e:
+        console.print(f"[red]error:[/] {e}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    columns = (TextColumn("{task.description:6}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=console) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        try:
+            result = refile_persons(cfg, model, dry_run=dry_run, progress=progress)
+        except (LogReadError, RefileError) as e:
+            console.print(f"[red]refile failed:[/] {e}", soft_wrap=True)
+            raise typer.Exit(1) from None
+    verb = "would send" if dry_run else "sent"
+    console.print(
+        f"{result.persons:,} persons of {result.documents:,} live messages under "
+        f"{model.version}'s keys: {verb} {result.requests:,} requests in {result.records:,} "
+        f"records to {cfg.topic_match}"
     )

@@ -327,12 +327,17 @@ def match_person(
     *,
     strong: bool,
     model: linkage.Model | None = None,
+    refile: bool = False,
 ) -> KeyMatch:
     """Link a person to those seen under ``key`` (a strong identifier or a name blocking key).
 
     A pair sharing several blocking keys is scored once, under the smallest key both carry.
+    ``refile``: the person is filed again (keys or model changed); one already under ``key``
+    was matched there when it came, and is left as it is (the same entry, no link).
     """
     new = PersonRef.from_dict(person)
+    if refile and any(_is(x, new) for x in entry):
+        return KeyMatch([], entry, {})
     if strong:
         seen = [(ref, created) for ref, created in filter(None, map(_person, entry))]
         created = {ref.message_id: at for ref, at in seen}
@@ -381,6 +386,12 @@ def _fuzzy_under_key(
 
     links = [link for link in linked if owned_here(link)]
     return links, created, known
+
+
+def _is(x: Any, person: PersonRef) -> bool:
+    """Whether an entry item is ``person``."""
+    head = _head(x)
+    return head is not None and head[:2] == (person.message_id, person.person_id)
 
 
 def _head(x: Any) -> tuple[str, str, str, list[int | None]] | None:

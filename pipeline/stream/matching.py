@@ -100,10 +100,17 @@ class Match:
                     entry = entries[seen.key]
                     if isinstance(seen, PersonSeen):
                         here = match_person(
-                            entry, seen.person, seen.key, strong=seen.strong, model=self.model
+                            entry,
+                            seen.person,
+                            seen.key,
+                            strong=seen.strong,
+                            model=self.model,
+                            refile=seen.refile,
                         )
                     else:
                         here = match_object(entry, seen.entry(), seen.key)
+                    if here.entry is entry:
+                        continue  # nothing changed under this key: no write, no link
                     entries[seen.key] = here.entry
                     event_of[seen.key] = event
                     for link in here.links:
@@ -111,8 +118,8 @@ class Match:
                         created = {ma: here.created[ma], mb: here.created[mb]}
                         found.append(LinkFound(link.to_dict(), created))
                         metrics.EVENTS.labels("match", link.kind).inc()
-            for key, entry in entries.items():
-                stream._set_current_event(event_of[key])  # the partition of the key's events
-                self.keys[key] = entry
+            for key, event in event_of.items():  # the keys whose entry changed
+                stream._set_current_event(event)  # the partition of the key's events
+                self.keys[key] = entries[key]
         for record in found:
             await self.out.send(self.settings.topic_links, "links", record)

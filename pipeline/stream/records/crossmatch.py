@@ -17,10 +17,14 @@ class PersonSeen:
     key: str
     strong: bool
     person: dict[str, Any]  # ``PersonRef.to_dict()`` and the message's ``created_at``
+    # Filed again by ``hst matching refile`` (keys or model changed): matched only under a
+    # key it is not filed under yet.
+    refile: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Wire form."""
-        return {"type": self.TYPE, "key": self.key, "strong": self.strong, "person": self.person}
+        out = {"type": self.TYPE, "key": self.key, "strong": self.strong, "person": self.person}
+        return {**out, "refile": True} if self.refile else out
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class SeenUnderKeys:
 
 def _seen(d: dict[str, Any]) -> Seen:
     if "person" in d:
-        return PersonSeen(d["key"], bool(d["strong"]), d["person"])
+        return PersonSeen(d["key"], bool(d["strong"]), d["person"], bool(d.get("refile")))
     if "object" in d:
         o = d["object"]
         return ObjectSeen(d["key"], o["message_id"], o["source_ncb"], o["created_at"])

@@ -54,6 +54,10 @@ CASES: list[tuple[Any, Any]] = [
     (Absorb("m1", ("m2", "m3")), read_lineage),
     (Alias("m2", "m1"), read_lineage),
     (SeenUnderKeys((PERSON, ObjectSeen("vehicle:X", "m1", "ITA", "2025-01-01"))), read_seen),
+    (
+        SeenUnderKeys((PersonSeen("ky:md:1990", False, {"message_id": "m1"}, refile=True),)),
+        read_seen,
+    ),
     (LinkFound(LINK, {"m1": "a", "m2": "b"}), read_links),
     (LinksWithdrawn("m1"), read_links),
     (NotifyMessage(DOC), read_notify),
@@ -70,6 +74,13 @@ CASES: list[tuple[Any, Any]] = [
 @pytest.mark.parametrize(("record", "read"), CASES, ids=[type(r).__name__ for r, _ in CASES])
 def test_every_record_reads_back_as_it_was_written(record: Any, read: Any) -> None:
     assert read(encode(record)) == record
+
+
+def test_a_person_seen_is_refiled_only_when_it_says_so() -> None:
+    """Workers of a release before ``hst matching refile`` read and write the same records."""
+    assert "refile" not in PERSON.to_dict()
+    old = orjson.dumps({"type": "person", "key": "k", "strong": False, "person": {}})
+    assert read_match(old) == [PersonSeen("k", False, {})]
 
 
 def test_retentions_expiry_is_a_supersede_of_the_lineage_topic() -> None:

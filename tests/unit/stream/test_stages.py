@@ -11,7 +11,8 @@ import pytest
 
 from pipeline.core.acks import DUPLICATE, PROCESSED, RECEIVED, REJECTED
 from pipeline.core.enrich import content_hash, enrich
-from pipeline.core.matching import STRONG
+from pipeline.core.linkage import load_model
+from pipeline.core.matching import FUZZY, STRONG, person_refs
 from pipeline.stream.diffusion import Notify
 from pipeline.stream.indexing import Index
 from pipeline.stream.ingest import Dedupe, Validate
@@ -43,6 +44,7 @@ from pipeline.stream.records import (
     read_match,
     read_notify,
 )
+from pipeline.stream.refile import refile_requests
 from pipeline.stream.runner import StageRunner
 from pipeline.stream.synthesis import Aggregate, Facts
 from pipeline.stream.watchlists import WatchLists
@@ -404,3 +406,54 @@ async def test_a_message_indexed_again_keeps_its_network_id(tmp_path: Any) -> No
     sink.docs[h.settings.index_alias][r.message_id]["network_id"] = "NET-1"  # the network stage
     await stage.write_batch(await stage.prepare(request))  # replayed after a crash
     assert sink.docs[h.settings.index_alias][r.message_id]["network_id"] == "NET-1"
+
+
+class CountingTable(dict[str, Any]):
+    """A table that counts its writes (each one a changelog record in the worker)."""
+
+    writes = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.writes += 1
+        super().__setitem__(key, value)
+
+
+async def test_refiling_links_persons_filed_before_and_leaves_filed_ones_alone() -> None:
+    """After a key or model change, two earlier reports of one person meet under new keys."""
+    h = Harness()
+    a = next(
+        r for r in h.records(40) if None not in _birth(r["persons"][0]) and r["persons"][0]["name"]
+    )
+    b = copy.deepcopy(a)
+    b.update(message_id=str(uuid.uuid4()), source_ncb="FRA" if a["source_ncb"] != "FRA" else "ITA")
+    b["persons"] = [
+        {**b["persons"][0], "phones": [], "emails": [], "documents": [], "online_accounts": []}
+    ]
+    doc_a, doc_b = enrich(a), enrich(b)
+    model, table = load_model(h.settings.person_model), CountingTable()
+    match = Match(h.settings, h.outputs, table)
+    n = h.settings.partitions
+
+    async def refile_doc(doc: dict[str, Any]) -> list[Any]:
+        before = len(h.sent(h.settings.topic_links))
+        requests = refile_requests(doc, model, n)
+        assert all(r.refile and not r.strong for _, seen in requests for r in seen.items)
+        assert all({key_partition(r.key, n) for r in s.items} == {p} for p, s in requests)
+        await match(Stream(), [event(h.settings.topic_match, encode(s)) for _, s in requests])
+        return [read_links(v) for _, v in h.sent(h.settings.topic_links)[before:]]
+
+    assert await refile_doc(doc_a) == []  # filed under its keys, nobody there yet
+    filed = table.writes
+    assert filed == len({k for p in person_refs(doc_a) for k in model.keys(p)})
+    links = await refile_doc(doc_b)
+    assert links and {x.link["kind"] for x in links} == {FUZZY}
+    assert {m for x in links for m in x.link["message_ids"]} == {a["message_id"], b["message_id"]}
+    # Refiled again: already under every key, so no write and no link.
+    writes = table.writes
+    assert await refile_doc(doc_a) == [] and await refile_doc(doc_b) == []
+    assert table.writes == writes
+
+
+def _birth(person: dict[str, Any]) -> tuple[Any, ...]:
+    birth = person.get("birth_date") or {}
+    return (birth.get("year"), birth.get("month"), birth.get("day"))

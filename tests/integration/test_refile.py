@@ -1,0 +1,85 @@
+"""``hst matching refile`` on a real broker: live persons' name keys go where workers look."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+
+from pipeline.core.enrich import enrich
+from pipeline.core.linkage import load_model
+from pipeline.core.matching import person_refs
+from pipeline.kafka.admin import TopicSpec, ensure_topics
+from pipeline.settings import Settings
+from pipeline.stream.outputs import key_partition
+from pipeline.stream.records import PersonSeen, read_match
+from pipeline.stream.refile import RefileError, refile
+from tests.integration.kafka_helpers import consume_all
+from tests.unit.stream.harness import Harness
+
+
+@pytest.fixture
+def topics(stack: Settings) -> Settings:
+    """Settings with an enriched and a match topic of their own."""
+    uid = uuid.uuid4().hex[:8]
+    s = stack.model_copy(
+        update={"topic_enriched": f"test.enriched.{uid}", "topic_match": f"test.match.{uid}"}
+    )
+    ensure_topics(s, [TopicSpec(s.topic_enriched, 2, 1), TopicSpec(s.topic_match, s.partitions, 1)])
+    return s
+
+
+def _produce(settings: Settings, records: list[tuple[str, dict[str, Any] | None]]) -> None:
+    producer = Producer(settings.producer_config())
+    for key, doc in records:
+        value = None if doc is None else orjson.dumps(doc)
+        producer.produce(settings.topic_enriched, key=key.encode(), value=value)
+    assert producer.flush(30) == 0
+
+
+def test_refile_sends_each_live_persons_name_keys_to_their_partition(topics: Settings) -> None:
+    docs = [enrich(r) for r in Harness().records(4)]
+    a, b_first, c = docs[0], docs[1], docs[2]
+    b = {**docs[3], "message_id": b_first["message_id"]}  # a later version of b
+    # a; b, then its later version; c, then withdrawn (a tombstone).
+    _produce(topics, [(a["message_id"], a), (b["message_id"], b_first), (c["message_id"], c)])
+    _produce(topics, [(b["message_id"], b), (c["message_id"], None)])
+    model = load_model(topics.person_model)
+
+    counted = refile(topics, model, dry_run=True)
+    result = refile(topics, model)
+
+    assert counted == result
+    assert result.documents == 2
+    assert result.persons == len(a["persons"]) + len(b["persons"])
+    records = consume_all(topics, topics.topic_match, result.records)
+    assert len(records) == result.records
+    items: list[PersonSeen] = []
+    for record in records:
+        seen = [s for s in read_match(record.value()) if isinstance(s, PersonSeen)]
+        partitions = {key_partition(s.key, topics.partitions) for s in seen}
+        assert partitions == {record.partition()}, "each key where its entry lives"
+        items += seen
+    assert len(items) == result.requests
+    assert all(s.refile and not s.strong for s in items)
+    expected = {
+        (p.message_id, p.person_id, key)
+        for doc in (a, b)
+        for p in person_refs(doc)
+        for key in model.keys(p)
+    }
+    sent = {(s.person["message_id"], s.person["person_id"], s.key) for s in items}
+    assert sent == expected  # b as last reported, c not at all
+    named = {p.name for p in person_refs(b) if model.keys(p)}  # no birth date: no name key
+    assert {s.person["name"] for s in items if s.person["message_id"] == b["message_id"]} == named
+
+
+def test_refile_refuses_a_match_topic_the_workers_do_not_partition_alike(
+    topics: Settings,
+) -> None:
+    wrong = topics.model_copy(update={"partitions": topics.partitions + 1})
+    with pytest.raises(RefileError, match="partitions"):
+        refile(wrong, load_model(topics.person_model))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -10,15 +13,27 @@ import pytest
 from confluent_kafka import Producer
 
 from pipeline.core.enrich import enrich
-from pipeline.core.linkage import load_model
-from pipeline.core.matching import person_refs
+from pipeline.core.linkage import DEFAULT_MODEL, load_model
+from pipeline.core.matching import FUZZY, person_refs
 from pipeline.kafka.admin import TopicSpec, ensure_topics
 from pipeline.settings import Settings
 from pipeline.stream.outputs import key_partition
 from pipeline.stream.records import PersonSeen, read_match
 from pipeline.stream.refile import RefileError, refile
 from tests.integration.kafka_helpers import consume_all
+from tests.integration.pipeline_helpers import (
+    Workers,
+    count,
+    isolated,
+    plain_messages,
+    publish_all,
+    search_all,
+    settled,
+    wait_for,
+)
 from tests.unit.stream.harness import Harness
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
@@ -26,8 +41,9 @@ def topics(stack: Settings) -> Settings:
     """Settings with an enriched and a match topic of their own."""
     uid = uuid.uuid4().hex[:8]
     s = stack.model_copy(
-        update={"topic_enriched": f"test.enriched.{uid}", "topic_match": f"test.match.{uid}"}
+        update={"topic_enriched": f"test.{uid}.enriched", "topic_inbound": f"test.{uid}.inbound"}
     )
+    assert s.topic_match == f"test.{uid}.inbound.match"
     ensure_topics(s, [TopicSpec(s.topic_enriched, 2, 1), TopicSpec(s.topic_match, s.partitions, 1)])
     return s
 
@@ -83,3 +99,70 @@ def test_refile_refuses_a_match_topic_the_workers_do_not_partition_alike(
     wrong = topics.model_copy(update={"partitions": topics.partitions + 1})
     with pytest.raises(RefileError, match="partitions"):
         refile(wrong, load_model(topics.person_model))
+
+
+def _one_person_twice(seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two messages of two NCBs reporting one person (full name and birth date), nothing
+    else in common: only fuzzy matching can link them."""
+    for m in plain_messages(30, seed):
+        person = next(
+            (
+                p
+                for p in m.get("persons") or []
+                if p["name"].get("given_name") and (p.get("birth_date") or {}).get("day")
+            ),
+            None,
+        )
+        if person is not None:
+            break
+    else:
+        pytest.fail("no generated person with a full name and birth date")
+    bare = {**person, "phones": [], "emails": [], "documents": [], "online_accounts": []}
+    a = {
+        **m,
+        "persons": [bare],
+        "vehicles": [],
+        "vessels": [],
+        "payments": [],
+        "communications": [],
+    }
+    b = {**copy.deepcopy(a), "message_id": str(uuid.uuid4())}
+    b["source_ncb"] = "FRA" if a["source_ncb"] != "FRA" else "ITA"
+    b["reporting_unit"] = None
+    return a, b
+
+
+def test_after_a_model_change_refiling_makes_the_links_the_new_model_makes(
+    stack: Settings, tmp_path: Path
+) -> None:
+    # Before: a model that files persons under no name key (as if under keys since changed).
+    before = {**load_model(DEFAULT_MODEL).to_dict(), "version": "no-keys", "blocking": []}
+    (tmp_path / "no-keys.json").write_text(json.dumps(before))
+    cfg = isolated(stack, tmp_path, partitions=2)
+    old = cfg.model_copy(update={"person_model": str(tmp_path / "no-keys.json")})
+    a, b = _one_person_twice(seed=71)
+    ids = {a["message_id"], b["message_id"]}
+
+    def fuzzy_links() -> list[dict[str, Any]]:
+        return [x for x in search_all(cfg, cfg.links_alias) if x["kind"] == FUZZY]
+
+    workers = Workers(old, tmp_path)
+    try:
+        workers.start("w1")
+        publish_all(old, [a, b])
+        wait_for(lambda: count(cfg) >= 2, 180, "both messages indexed")
+        settled(old)
+        assert fuzzy_links() == []
+        workers.stop_all()
+        # After: the default model; the persons filed before are refiled, and linked.
+        new = cfg.model_copy(update={"person_model": DEFAULT_MODEL})
+        workers = Workers(new, tmp_path)
+        workers.start("w2")
+        result = refile(new, load_model(DEFAULT_MODEL))
+        assert (result.documents, result.persons) == (2, 2)
+        wait_for(lambda: bool(fuzzy_links()), 180, "the refiled persons linked")
+        settled(new)
+        links = fuzzy_links()
+        assert len(links) == 1 and set(links[0]["message_ids"]) == ids
+    finally:
+        workers.stop_all()

@@ -17,6 +17,13 @@ def test_defaults_are_the_embedded_stack() -> None:
     assert s.partitions == 6
 
 
+def test_the_default_person_model_is_the_streams_default() -> None:
+    from pipeline.core.linkage import DEFAULT_MODEL, load_model
+
+    assert Settings().person_model == DEFAULT_MODEL  # kept apart: settings import no core
+    assert load_model(Settings().person_model).version == DEFAULT_MODEL
+
+
 def test_environment_points_at_real_services(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HST_BOOTSTRAP_SERVERS", "k1:9093,k2:9093")
     monkeypatch.setenv("HST_SECURITY_PROTOCOL", "SASL_SSL")

@@ -161,11 +161,11 @@ def refile(
 ) -> None:
     """File every live person again under the keys of the model the workers run.
 
-    Run it once the workers run a release that changes name keys or a new model
-    (HST_PERSON_MODEL): persons reported before are then found through the new keys, and
-    pairs of them the new model links are linked (networks and notices follow). Persons are
-    read from the enriched topic; the match stage skips a person already filed under a key.
-    Links made before stay. Safe to run again.
+    Run it once the workers run a release that changes name keys or a new model, with the
+    workers' HST_PERSON_MODEL: persons reported before are then found through the new keys,
+    and pairs of them the new model links are linked (networks and notices follow). Persons
+    are read from the enriched topic; the match stage skips a person already filed under a
+    key. Links made before stay. Safe to run again.
     """
     from pipeline.cli import common
     from pipeline.kafka.logread import LogReadError

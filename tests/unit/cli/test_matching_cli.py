@@ -66,3 +66,12 @@ def test_an_unknown_model_is_refused_with_the_shipped_ones_named(labelled: Path)
     result = runner.invoke(app, ["matching", "evaluate", str(labelled), "--model", "nope"])
     assert result.exit_code == 1
     assert "person-hst-v1" in result.output and "person-febrl-v1" in result.output
+
+
+def test_refile_refuses_an_unknown_model_before_reading_anything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HST_PERSON_MODEL", "person-nope-v9")
+    result = runner.invoke(app, ["matching", "refile", "--dry-run"])
+    assert result.exit_code == 1
+    assert "person-nope-v9" in result.output and "person-hst-v1" in result.output

@@ -24,7 +24,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from pipeline.core.linkage import Model
 from pipeline.core.matching import person_refs
 from pipeline.errors import HstError
-from pipeline.kafka.logread import end_offsets, read_between
+from pipeline.kafka.logread import Positions, end_offsets, read_between
 from pipeline.settings import Settings
 from pipeline.stream.outputs import key_partition
 from pipeline.stream.records import PersonSeen, SeenUnderKeys, encode
@@ -67,7 +67,12 @@ def refile(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> RefileResult:
-    """Send every live person's name keys to the match topic (see the module's docstring)."""
+    """Send every live person's name keys to the match topic (see the module's docstring).
+
+    Two passes over the enriched topic up to a snapshot of its end: the first finds the
+    latest version of each message (a few dozen bytes per message kept), the second sends
+    the requests of those versions as it reads them.
+    """
     partitions = len(end_offsets(settings, [settings.topic_match]))
     if partitions != settings.partitions:
         msg = (
@@ -77,80 +82,93 @@ def refile(
         )
         raise RefileError(msg)
     end = end_offsets(settings, [settings.topic_enriched])
+    latest = _latest_versions(settings, end, progress)
+    sender = None if dry_run else _Sender(settings)
+    documents = persons = requests = records = 0
+    for record in read_between(settings, {}, end):
+        raw_key, value = record.key(), record.value()
+        if raw_key is None or value is None:
+            continue
+        if latest.get(raw_key.decode()) != _position(record):
+            continue  # an earlier version
+        doc = orjson.loads(value)
+        documents += 1
+        persons += len(doc.get("persons") or [])
+        for partition, seen in refile_requests(doc, model, partitions):
+            requests += len(seen.items)
+            records += 1
+            if sender is not None:
+                sender.send(seen, partition)
+        if progress is not None and (documents % 500 == 0 or documents == len(latest)):
+            progress("refile", documents, len(latest))
+    if progress is not None:
+        progress("refile", documents, len(latest))
+    if sender is not None:
+        sender.flush(records)
+    return RefileResult(documents, persons, requests, records)
+
+
+def _latest_versions(
+    settings: Settings, end: Positions, progress: Progress | None
+) -> dict[str, tuple[int, int]]:
+    """message_id -> (partition, offset) of its latest version, for the live messages."""
     total = sum(end.values())
-    # The latest version of each message; a tombstone removes it (withdrawn, superseded).
-    requests: dict[str, list[tuple[int, SeenUnderKeys]]] = {}
-    persons: dict[str, int] = {}
+    latest: dict[str, tuple[int, int] | None] = {}
     read = 0
     for record in read_between(settings, {}, end):
         read += 1
-        if progress is not None and read % 1000 == 0:
-            progress("read", read, total)
-        raw_key, value = record.key(), record.value()
+        if progress is not None and read % 2000 == 0:
+            progress("scan", read, total)
+        raw_key = record.key()
         if raw_key is None:
             continue
-        message_id = raw_key.decode()
-        if value is None:
-            requests.pop(message_id, None)
-            persons.pop(message_id, None)
-            continue
-        doc = orjson.loads(value)
-        requests[message_id] = refile_requests(doc, model, partitions)
-        persons[message_id] = len(doc.get("persons") or [])
+        # A tombstone: withdrawn or superseded, not live.
+        where = None if record.value() is None else _position(record)
+        latest[raw_key.decode()] = where
     if progress is not None:  # compacted topics have gaps: fewer records than offsets
-        progress("read", read, read)
-    records = sum(len(r) for r in requests.values())
-    result = RefileResult(
-        len(requests),
-        sum(persons.values()),
-        sum(len(seen.items) for r in requests.values() for _, seen in r),
-        records,
-    )
-    if not dry_run:
-        _send(settings, requests, records, progress)
-    return result
+        progress("scan", read, read)
+    return {mid: where for mid, where in latest.items() if where is not None}
 
 
-def _send(
-    settings: Settings,
-    requests: dict[str, list[tuple[int, SeenUnderKeys]]],
-    records: int,
-    progress: Progress | None,
-) -> None:
-    failures: list[str] = []
+def _position(record: Message) -> tuple[int, int]:
+    return int(record.partition() or 0), int(record.offset() or 0)
 
-    def delivered(err: KafkaError | None, _msg: Message) -> None:
+
+class _Sender:
+    """Produces the requests; every delivery report is checked at the end."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.topic = settings.topic_match
+        self.producer = Producer(settings.producer_config())
+        self.failures: list[str] = []
+
+    def _delivered(self, err: KafkaError | None, _msg: Message) -> None:
         if err is not None:
-            failures.append(err.str())
+            self.failures.append(err.str())
 
-    producer = Producer(settings.producer_config())
-    sent = 0
-    for message_id in sorted(requests):
-        for partition, seen in requests[message_id]:
-            value = encode(seen)
-            while True:
-                try:
-                    producer.produce(
-                        settings.topic_match,
-                        key=seen.items[0].key.encode(),
-                        value=value,
-                        partition=partition,
-                        on_delivery=delivered,
-                    )
-                    break
-                except BufferError:  # the local queue is full: let deliveries drain it
-                    producer.poll(0.5)
-            sent += 1
-            if sent % 1000 == 0:
-                producer.poll(0)
-                if progress is not None:
-                    progress("send", sent, records)
-    left = producer.flush(120)
-    if progress is not None:
-        progress("send", sent - left, records)
-    if left or failures:
-        msg = (
-            f"{left or len(failures)} of {records} record(s) not delivered to "
-            f"{settings.topic_match}: {'; '.join(failures[:3]) or 'timed out'}"
-        )
-        raise RefileError(msg)
+    def send(self, seen: SeenUnderKeys, partition: int) -> None:
+        """Queue one record (waiting for room when the local queue is full)."""
+        key, value = seen.items[0].key.encode(), encode(seen)
+        while True:
+            try:
+                self.producer.produce(
+                    self.topic,
+                    key=key,
+                    value=value,
+                    partition=partition,
+                    on_delivery=self._delivered,
+                )
+                break
+            except BufferError:  # the local queue is full: let deliveries drain it
+                self.producer.poll(0.5)
+        self.producer.poll(0)
+
+    def flush(self, records: int) -> None:
+        """Wait for every delivery; raise ``RefileError`` if any record was not delivered."""
+        left = self.producer.flush(120)
+        if left or self.failures:
+            msg = (
+                f"{left or len(self.failures)} of {records} record(s) not delivered to "
+                f"{self.topic}: {'; '.join(self.failures[:3]) or 'timed out'}"
+            )
+            raise RefileError(msg)

@@ -56,14 +56,15 @@ def fit_model(
     ``advance(k)`` is told every ``PROGRESS_STEP`` pairs of different persons compared, out
     of ``u_pair_count(labelled, samples)`` (the bulk of the work).
     """
-    common = frozenset(common_keys(r.ref for r in labelled))
+    common_list = common_keys(r.ref for r in labelled)
+    common = frozenset(common_list)
     true = [levels(a.ref, b.ref, common) for a, b in pairs_of_one_person(labelled)]
     n = len(labelled)
     prior = len(true) / (n * (n - 1) / 2)
     other = (
         levels(a.ref, b.ref, common) for a, b in _other_pairs(labelled, samples, seed, advance)
     )
-    model = estimate(true, other, prior, 0.5, trained_on, version, blocking, sorted(common))
+    model = estimate(true, other, prior, 0.5, trained_on, version, blocking, common_list)
     # One evaluation gives every threshold's figures (the scores do not depend on it).
     curve = evaluate_linkage(
         labelled, model.keys, lambda a, b: model.score(a, b).probability, 0.5, THRESHOLDS

@@ -48,6 +48,14 @@ def seen_under_keys(doc: dict[str, Any], model: Model) -> list[PersonSeen | Obje
     return out
 
 
+def by_partition(items: list[Seen], partitions: int) -> list[tuple[int, SeenUnderKeys]]:
+    """Requests grouped into one record per partition where their keys live, in order."""
+    grouped: dict[int, list[Seen]] = {}
+    for seen in items:
+        grouped.setdefault(key_partition(seen.key, partitions), []).append(seen)
+    return [(p, SeenUnderKeys(tuple(group))) for p, group in sorted(grouped.items())]
+
+
 class Fanout:
     """Stage 4: notices of the message itself, one match request per key."""
 
@@ -64,12 +72,9 @@ class Fanout:
         await self.out.send(self.settings.topic_notify, doc["message_id"], NotifyMessage(doc))
         # One record per partition of the match topic, each with the keys that live there.
         topic = self.settings.topic_match
-        partitions = self.settings.partitions
-        by_partition: dict[int, list[Seen]] = {}
-        for seen in seen_under_keys(doc, self.model):
-            by_partition.setdefault(key_partition(seen.key, partitions), []).append(seen)
-        for partition, items in sorted(by_partition.items()):
-            await self.out.send(topic, items[0].key, SeenUnderKeys(tuple(items)), partition)
+        requests = by_partition(seen_under_keys(doc, self.model), self.settings.partitions)
+        for partition, record in requests:
+            await self.out.send(topic, record.items[0].key, record, partition)
         metrics.EVENTS.labels("fanout", "fanned_out").inc()
 
 

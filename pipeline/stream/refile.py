@@ -16,18 +16,18 @@ not sent. Refiling again sends the same requests and changes nothing more.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import orjson
 from confluent_kafka import KafkaError, Message, Producer
 
 from pipeline.core.linkage import Model
-from pipeline.core.matching import person_refs
 from pipeline.errors import HstError
 from pipeline.kafka.logread import Positions, end_offsets, read_between
 from pipeline.settings import Settings
-from pipeline.stream.outputs import key_partition
-from pipeline.stream.records import PersonSeen, SeenUnderKeys, encode
+from pipeline.stream.matching import by_partition, seen_under_keys
+from pipeline.stream.records import PersonSeen, Seen, SeenUnderKeys, encode
 
 Progress = Callable[[str, int, int | None], None]  # phase, done, total (None: unknown)
 
@@ -47,17 +47,15 @@ class RefileResult:
 
 
 def refile_requests(
-    doc: dict[str, object], model: Model, partitions: int
+    doc: dict[str, Any], model: Model, partitions: int
 ) -> list[tuple[int, SeenUnderKeys]]:
-    """A document's persons under each name blocking key, grouped by the key's partition."""
-    created = doc["created_at"]
-    by_partition: dict[int, list[PersonSeen]] = {}
-    for person in person_refs(doc):
-        body = {**person.to_dict(), "created_at": created}
-        for key in model.keys(person):
-            seen = PersonSeen(key, False, body, refile=True)
-            by_partition.setdefault(key_partition(key, partitions), []).append(seen)
-    return [(p, SeenUnderKeys(tuple(items))) for p, items in sorted(by_partition.items())]
+    """What the fanout asks under a document's name blocking keys, flagged as refiled."""
+    names: list[Seen] = [
+        replace(seen, refile=True)
+        for seen in seen_under_keys(doc, model)
+        if isinstance(seen, PersonSeen) and not seen.strong
+    ]
+    return by_partition(names, partitions)
 
 
 def refile(
@@ -99,7 +97,7 @@ def refile(
             records += 1
             if sender is not None:
                 sender.send(seen, partition)
-        if progress is not None and (documents % 500 == 0 or documents == len(latest)):
+        if progress is not None and documents % 500 == 0:
             progress("refile", documents, len(latest))
     if progress is not None:
         progress("refile", documents, len(latest))

@@ -114,10 +114,9 @@ class Match:
                         )
                     else:
                         here = match_object(entry, seen.entry(), seen.key)
-                    if here.entry is entry:
-                        continue  # nothing changed under this key: no write, no link
-                    entries[seen.key] = here.entry
-                    event_of[seen.key] = event
+                    if here.entry is not entry:  # else unchanged: a refiled person filed here
+                        entries[seen.key] = here.entry
+                        event_of[seen.key] = event
                     for link in here.links:
                         ma, mb = link.messages
                         created = {ma: here.created[ma], mb: here.created[mb]}

@@ -122,11 +122,8 @@ class Match:
                         created = {ma: here.created[ma], mb: here.created[mb]}
                         found.append(LinkFound(link.to_dict(), created))
                         metrics.EVENTS.labels("match", link.kind).inc()
-        # The links reach the broker before the entries that file their persons are written:
-        # a batch replayed after a crash in between finds the persons not yet filed and makes
-        # the links again, where a refiled person already filed would make none.
-        await self.out.send_delivered(self.settings.topic_links, "links", found)
-        with event_partitions(stream):
             for key, event in event_of.items():  # the keys whose entry changed
                 stream._set_current_event(event)  # the partition of the key's events
                 self.keys[key] = entries[key]
+        for record in found:
+            await self.out.send(self.settings.topic_links, "links", record)

@@ -72,19 +72,6 @@ class Outputs:
         """
         await self.topics[topic].send(key=key.encode(), value=encode(record), partition=partition)
 
-    async def send_delivered(self, topic: str, key: str, records: list[Any]) -> None:
-        """Send records and wait until the broker has them all.
-
-        For a stage whose next table write records that they were sent: written first, a
-        crash in between would leave them unsent and the table saying otherwise.
-        """
-        pending = [
-            await self.topics[topic].send(key=key.encode(), value=encode(r)) for r in records
-        ]
-        for delivery in pending:
-            if delivery is not None:  # an in-memory topic (stage tests) delivers at once
-                await delivery
-
     async def send_bytes(self, topic: str, key: str, value: bytes | None) -> None:
         """Send an encoded value (``None``: a tombstone)."""
         await self.topics[topic].send(key=key.encode(), value=value)

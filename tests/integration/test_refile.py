@@ -16,6 +16,7 @@ from pipeline.core.enrich import enrich
 from pipeline.core.linkage import DEFAULT_MODEL, load_model
 from pipeline.core.matching import FUZZY, person_refs
 from pipeline.kafka.admin import TopicSpec, ensure_topics
+from pipeline.kafka.logread import end_offsets
 from pipeline.settings import Settings
 from pipeline.stream.outputs import key_partition
 from pipeline.stream.records import PersonSeen, read_match
@@ -45,6 +46,8 @@ def topics(stack: Settings) -> Settings:
     )
     assert s.topic_match == f"test.{uid}.inbound.match"
     ensure_topics(s, [TopicSpec(s.topic_enriched, 2, 1), TopicSpec(s.topic_match, s.partitions, 1)])
+    # A new topic answers NOT_LEADER_FOR_PARTITION until its partitions have a leader.
+    wait_for(lambda: bool(end_offsets(s, [s.topic_enriched, s.topic_match])), 30, "leaders")
     return s
 
 

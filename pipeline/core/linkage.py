@@ -52,7 +52,9 @@ DEFAULT_MODEL = "person-hst-v1"
 DEFAULT_BLOCKING = ("ky", "kmd", "kk", "dob")
 U_SAMPLES = 2_000_000  # pairs of different persons a fit estimates u on, at most
 RARE_BELOW = 0.003  # a name key on fewer than this share of a population's reports is rare
-LABELS = {"birth": "birth date"}  # how a link's reason names a comparison, if not by name
+LABELS = {"birth": "birth date"}
+# A level split off an older one scores as that one in a model fitted before the split.
+FALLBACK = {"year_only_near": "else"}  # how a link's reason names a comparison, if not by name
 
 # Comparisons and their levels, strongest first; "missing" means no evidence.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -73,6 +75,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "year_month",
         "year_only",
         "transposed",
+        "year_only_near",
         "one_digit",
         "year_near",
         "two_digits",
@@ -82,6 +85,8 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "nationality": ("agree", "else", "missing"),
     "document": ("conflict", "none"),
 }
+
+_RANK = {level: i for i, level in enumerate(LEVELS["name"])}
 
 _RULES = [
     (r"^chr", "kr"),
@@ -202,11 +207,32 @@ def name_level(
     if sorted(a) == sorted(b):
         return "exact"
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    if len(long_) > len(short):  # a name split in two ("ale c" for "alec"): join it back
-        for i in range(len(long_) - 1):
-            joined = (*long_[:i], long_[i] + long_[i + 1], *long_[i + 2 :])
-            if sorted(joined) == sorted(short):
+    level = _aligned_level(short, long_, common)
+    if _RANK[level] <= _RANK["close"]:
+        return level
+    # A name split in two ("ale c" for "alec", "vil liam" for William, "dzha kob" for
+    # Jacob): joined back, it may agree better. Only where the joined name starts as one of
+    # the other report's names do (most pairs of different persons: the cost stays small).
+    for split, other in ((a, b), (b, a)):
+        initials = {match_key(t)[:1] for t in other}
+        for i in range(min(len(split), 4) - 1):
+            glued = split[i] + split[i + 1]
+            if match_key(glued)[:1] not in initials:
+                continue
+            joined = (*split[:i], glued, *split[i + 2 :])
+            if sorted(joined) == sorted(other):
                 return "same_key"
+            fewer, more = (joined, other) if len(joined) <= len(other) else (other, joined)
+            again = _aligned_level(fewer, more, common)
+            if _RANK[again] < _RANK[level]:
+                level = again
+    return level
+
+
+def _aligned_level(
+    short: tuple[str, ...], long_: tuple[str, ...], common: Collection[str] | None
+) -> str:
+    """``name_level`` of ``short`` and ``long_`` (as many tokens or more), aligned as they are."""
     short, long_ = short[:4], long_[:4]
     best, best_perm = -1.0, long_
     for perm in permutations(long_, len(short)):
@@ -247,9 +273,12 @@ def birth_level(a: Sequence[int | None], b: Sequence[int | None]) -> str:
     (ya, ma, da), (yb, mb, db) = a, b
     if ya is None or yb is None:
         return "missing"
-    if ya == yb:
-        if ma is None or mb is None:
+    if ma is None or mb is None:
+        if ya == yb:
             return "year_only"
+        # A year one digit off beside a partial date: a typo is likelier than for a full one.
+        return "year_only_near" if _digits_apart(ya, yb) == 1 else "else"
+    if ya == yb:
         if ma == mb:
             if da is None or db is None:
                 return "year_month"
@@ -398,15 +427,24 @@ class Model:
         return blocking_keys(person, self.blocking)
 
     def weight_of(self, comparison: str, level: str) -> float:
-        """log2(m / u) of one level (0 for a level the model has no figures for)."""
+        """log2(m / u) of one level (0 for a level the model has no figures for).
+
+        A level split off another (``FALLBACK``) weighs as that one in a model fitted before
+        the split.
+        """
         return self._weights.get(comparison, {}).get(level, 0.0)
 
     @cached_property
     def _weights(self) -> dict[str, dict[str, float]]:
-        return {
+        weights = {
             c: {lv: math.log2(m / self.u[c][lv]) for lv, m in ms.items() if m and self.u[c].get(lv)}
             for c, ms in self.m.items()
         }
+        for c, ws in weights.items():  # a model fitted before a level was split off
+            for level, parent in FALLBACK.items():
+                if level in LEVELS.get(c, ()) and level not in ws and parent in ws:
+                    ws[level] = ws[parent]
+        return weights
 
     @cached_property
     def _need(self) -> float:

@@ -89,6 +89,10 @@ def test_birth_levels() -> None:
     assert birth_level((1990, 5, 17), (1990, 5, 28)) == "two_digits"
     assert birth_level((1990, 5, 17), (1962, 1, 2)) == "else"
     assert birth_level((None, None, None), (1990, 5, 17)) == "missing"
+    # Beside a year-only date, a year one digit off (1925 ~ 1926, 1962 ~ 1982).
+    assert birth_level((1926, None, None), (1925, 11, 3)) == "year_only_near"
+    assert birth_level((1982, None, None), (1962, 7, 27)) == "year_only_near"
+    assert birth_level((1929, None, None), (1930, 5, 1)) == "else"  # two digits
 
 
 def test_name_levels_are_order_free_and_missing_is_no_evidence() -> None:
@@ -101,6 +105,15 @@ def test_name_levels_are_order_free_and_missing_is_no_evidence() -> None:
     assert name_level(("alec", "clarke"), ("ale", "c", "clarke")) == "same_key"  # split name
     assert name_level(("mia", "fenwick"), ("john", "smith")) == "else"
     assert name_level((), ("john", "smith")) == "missing"
+
+
+def test_a_name_split_in_two_is_joined_back_where_it_agrees_better() -> None:
+    # William as "Вил Лиам" (a space typed in, then rendered letter by letter).
+    assert name_level(("vil", "liam", "shepkherd"), ("william", "shepherd")) == "same_key"
+    assert name_level(("abdul", "rahman", "hassan"), ("abdulrahman", "hasan")) == "same_key"
+    # Joined on the side with as many names: Jacob is shared, Miller is not there.
+    assert name_level(("dzha", "kob"), ("jacob", "miller")) == "one_token"
+    assert name_level(("mia", "fenwick"), ("vil", "liam")) == "else"
 
 
 def test_one_shared_name_weighs_by_how_many_in_the_population_carry_it() -> None:
@@ -126,6 +139,17 @@ def test_a_model_file_without_common_names_still_scores() -> None:
     old = Model(**fields)
     match = old.score(_ref("Melaniye Bouras", (1997, 1, 2)), _ref("Bouras", (1997, None, None)))
     assert {c.comparison: c.level for c in match.contributions}["name"] == "one_token"
+
+
+def test_a_model_file_without_a_split_level_weighs_it_as_the_level_it_came_from() -> None:
+    fields = {**load_model("person-febrl-v1").to_dict()}
+    for side in ("m", "u"):
+        fields[side] = {**fields[side], "birth": dict(fields[side]["birth"])}
+        del fields[side]["birth"]["year_only_near"]
+    old = Model(**fields)
+    assert old.weight_of("birth", "year_only_near") == old.weight_of("birth", "else") < 0
+    new = load_model("person-febrl-v1")
+    assert new.weight_of("birth", "else") < new.weight_of("birth", "year_only_near")
 
 
 def test_a_document_of_one_issuer_with_another_number_is_a_conflict() -> None:

@@ -56,7 +56,7 @@ def test_pairs_whose_values_febrl_kept_are_found_nine_times_in_ten(held_out) -> 
 def test_linked_sets_join_what_pairs_miss_and_almost_nothing_else(held_out) -> None:  # type: ignore[no-untyped-def]
     _, after = held_out
     sets = after.clustered
-    assert sets["mixed"].recall >= after.fuzzy["mixed"].recall + 0.2  # two variants, via a third
+    assert sets["mixed"].recall >= after.fuzzy["mixed"].recall + 0.15  # two variants, via a third
     assert sets["all"].recall >= after.fuzzy["all"].recall
     assert sets["all"].fp <= 0.005 * sets["all"].tp
 

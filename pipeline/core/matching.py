@@ -316,7 +316,7 @@ class KeyMatch:
     """What matching under one key found, and the key's entry to keep."""
 
     links: list[Link]
-    entry: list[Any]
+    entry: list[Any]  # the entry given, itself, when nothing changed (nothing to write)
     created: dict[str, str]  # message_id -> created_at, for the messages the links join
 
 
@@ -327,17 +327,15 @@ def match_person(
     *,
     strong: bool,
     model: linkage.Model | None = None,
-    refile: bool = False,
 ) -> KeyMatch:
     """Link a person to those seen under ``key`` (a strong identifier or a name blocking key).
 
     A pair sharing several blocking keys is scored once, under the smallest key both carry.
-    ``refile``: the person is filed again (keys or model changed); one already under ``key``
-    was matched there when it came, and is left as it is (the same entry, no link).
+    A person already under ``key`` (a replay, or ``hst matching refile`` after a model
+    change) is matched again and leaves the entry as it is (the same list): its links come
+    again with the same ids, and pairs a new model links are linked.
     """
     new = PersonRef.from_dict(person)
-    if refile and any(_is(x, new) for x in entry):
-        return KeyMatch([], entry, {})
     if strong:
         seen = [(ref, created) for ref, created in filter(None, map(_person, entry))]
         created = {ref.message_id: at for ref, at in seen}
@@ -346,8 +344,8 @@ def match_person(
     else:
         links, created, known = _fuzzy_under_key(entry, new, key, model or linkage.default_model())
     created[new.message_id] = person["created_at"]
-    kept = entry if known else [*entry, person_entry(person)]
-    return KeyMatch(links, kept[-MAX_PER_KEY:], created)
+    kept = entry if known else [*entry, person_entry(person)][-MAX_PER_KEY:]
+    return KeyMatch(links, kept, created)
 
 
 def _fuzzy_under_key(
@@ -388,12 +386,6 @@ def _fuzzy_under_key(
     return links, created, known
 
 
-def _is(x: Any, person: PersonRef) -> bool:
-    """Whether an entry item is ``person``."""
-    head = _head(x)
-    return head is not None and head[:2] == (person.message_id, person.person_id)
-
-
 def _head(x: Any) -> tuple[str, str, str, list[int | None]] | None:
     """message_id, person_id, created_at and birth of a person item (None: an object)."""
     if isinstance(x, dict):  # an entry written before entries were lists
@@ -411,5 +403,5 @@ def match_object(entry: list[Any], obj: dict[str, Any], key: str) -> KeyMatch:
     links = object_links(obj["message_id"], obj["source_ncb"], [(m, n) for m, n, _ in others], key)
     created = {m: at for m, _, at in others} | {obj["message_id"]: obj["created_at"]}
     known = any(m == obj["message_id"] for m, _, _ in others)
-    kept = entry if known else [*entry, object_entry(obj)]
-    return KeyMatch(links, kept[-MAX_PER_KEY:], created)
+    kept = entry if known else [*entry, object_entry(obj)][-MAX_PER_KEY:]
+    return KeyMatch(links, kept, created)

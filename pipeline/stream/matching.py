@@ -110,11 +110,12 @@ class Match:
                             seen.key,
                             strong=seen.strong,
                             model=self.model,
-                            refile=seen.refile,
                         )
+                        if seen.refile:
+                            metrics.EVENTS.labels("match", "refiled").inc()
                     else:
                         here = match_object(entry, seen.entry(), seen.key)
-                    if here.entry is not entry:  # else unchanged: a refiled person filed here
+                    if here.entry is not entry:  # else unchanged: a person filed here already
                         entries[seen.key] = here.entry
                         event_of[seen.key] = event
                     for link in here.links:

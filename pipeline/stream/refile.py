@@ -7,10 +7,12 @@ apart. Refiling reads the live documents from the compacted enriched topic (the 
 input, where a withdrawn message is a tombstone) up to a snapshot of its end, and sends for
 each person one ``PersonSeen`` per name blocking key, flagged ``refile``, to the match
 topic, in the partition where the key lives (one record per message and partition, as the
-fanout does). The match stage files a person under a key it is not under yet and matches it
-there, so the links the model now makes go the usual way (networks, notices); a person
-already under a key is left as it is. Strong identifiers do not depend on the model and are
-not sent. Refiling again sends the same requests and changes nothing more.
+fanout does). The match stage matches each person again under each key, filing it under a
+key it is not under yet, so the links the model now makes go the usual way (networks,
+notices), between persons filed under new keys and under keys they were already under
+alike. Links made already come again with the same ids (the network stage and the index
+record them once). Strong identifiers do not depend on the model and are not sent.
+Refiling again sends the same requests and adds nothing (a link lost to a crash is made).
 """
 
 from __future__ import annotations

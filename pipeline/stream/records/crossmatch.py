@@ -17,8 +17,8 @@ class PersonSeen:
     key: str
     strong: bool
     person: dict[str, Any]  # ``PersonRef.to_dict()`` and the message's ``created_at``
-    # Filed again by ``hst matching refile`` (keys or model changed): matched only under a
-    # key it is not filed under yet.
+    # Sent by ``hst matching refile`` (keys or model changed). Matched as any request; the
+    # flag tells them apart on the topic and in the match stage's "refiled" count.
     refile: bool = False
 
     def to_dict(self) -> dict[str, Any]:

@@ -52,9 +52,9 @@ DEFAULT_MODEL = "person-hst-v1"
 DEFAULT_BLOCKING = ("ky", "kmd", "kk", "dob")
 U_SAMPLES = 2_000_000  # pairs of different persons a fit estimates u on, at most
 RARE_BELOW = 0.003  # a name key on fewer than this share of a population's reports is rare
-LABELS = {"birth": "birth date"}
+LABELS = {"birth": "birth date"}  # how a link's reason names a comparison, if not by name
 # A level split off an older one scores as that one in a model fitted before the split.
-FALLBACK = {"year_only_near": "else"}  # how a link's reason names a comparison, if not by name
+FALLBACK = {"year_only_near": "else"}
 
 # Comparisons and their levels, strongest first; "missing" means no evidence.
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -200,7 +200,8 @@ def name_level(
     by key and the others nearly (``one_and_near``), all nearly (``near_all``), one by key
     and another not at all or absent (``one_token``; ``one_rare_token`` when the name they
     share is not among the population's ``common`` keys), some nearly (``near_some``), none
-    (``else``).
+    (``else``). Two adjacent tokens of either side are also joined (a name split in two),
+    keeping the better level.
     """
     if not a or not b:
         return "missing"
@@ -211,8 +212,8 @@ def name_level(
     if _RANK[level] <= _RANK["close"]:
         return level
     # A name split in two ("ale c" for "alec", "vil liam" for William, "dzha kob" for
-    # Jacob): joined back, it may agree better. Only where the joined name starts as one of
-    # the other report's names do (most pairs of different persons: the cost stays small).
+    # Jacob): joined back, it may agree better. Only joins that start as one of the other
+    # report's names are tried (most pairs of different persons have none: cheap).
     for split, other in ((a, b), (b, a)):
         initials = {match_key(t)[:1] for t in other}
         for i in range(min(len(split), 4) - 1):

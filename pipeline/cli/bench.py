@@ -196,6 +196,50 @@ def _person_linkage() -> None:
         "threshold curve (after): "
         + ", ".join(f"p≥{t:g}: P {c.precision:.3f} R {c.recall:.3f}" for t, c in after.curve)
     )
+    _second_held_out(model)
+
+
+def _second_held_out(model: Any) -> None:
+    """The same model on FEBRL 4: one duplicate per person, a population twice as large."""
+    from pipeline.generate import rule_baseline
+    from pipeline.generate.linkage_eval import evaluate_linkage
+    from pipeline.generate.linkage_set import febrl_file, reports
+
+    if febrl_file("dataset4b.csv") is None:
+        return
+    second = reports("second")
+    found = evaluate_linkage(
+        second, model.keys, lambda a, b: model.score(a, b).probability, model.threshold
+    )
+    rule = evaluate_linkage(second, model.keys, rule_baseline.score, rule_baseline.THRESHOLD)
+    table = Table(
+        "variant",
+        "completeness",
+        "precision",
+        "recall",
+        "recall (kept)",
+        "rule: precision / recall",
+        title=f"second held-out set (FEBRL 4 + variants: {found.reports:,} reports, one "
+        f"duplicate per person, {found.true_pairs:,} true pairs): {model.version}",
+    )
+    for v in sorted(found.fuzzy):
+        if v == "decoy":
+            continue
+        a, k, r = found.fuzzy[v], found.fuzzy_kept.get(v), rule.fuzzy[v]
+        table.add_row(
+            v,
+            f"{found.completeness.get(v, 0):.3f}",
+            f"{a.precision:.3f}",
+            f"{a.recall:.3f}",
+            f"{k.recall:.3f}" if k else "-",
+            f"{r.precision:.3f} / {r.recall:.3f}",
+        )
+    common.console.print(table)
+    common.console.print(
+        f"strong identifiers: precision {found.strong.precision:.3f}, recall "
+        f"{found.strong.recall:.3f}, decoys linked {found.decoys_linked}; rule: recordlinkage's "
+        "FEBRL example rule on the same candidates"
+    )
 
 
 @contextlib.contextmanager

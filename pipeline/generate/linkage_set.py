@@ -17,7 +17,8 @@ entity per generated identity): the population the stream's model is fitted on.
 
 Decoys test strong identifiers: a report of *another* person carrying the same passport
 number under another issuing country (never a link). Splits: ``tune`` is FEBRL data sets 1
-and 2, ``report`` (held out) is data set 3; nothing of ``report`` is used to set a weight.
+and 2, ``report`` (held out) is data set 3, ``second`` (held out too) data set 4 (4a the
+originals, 4b a duplicate of each); nothing held out is used to set a weight.
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ from pipeline.errors import PermanentError
 from pipeline.generate import GeneratorConfig, generate
 
 VARIANTS = ("typo", "cyrillic", "arabic", "swapped", "year_only", "no_birth", "date_typo")
-SPLITS = {"tune": ("dataset1.csv", "dataset2.csv"), "report": ("dataset3.csv",)}
+SPLITS = {
+    "tune": ("dataset1.csv", "dataset2.csv"),
+    "report": ("dataset3.csv",),
+    # A second held-out split: one duplicate per person, and 10,000 reports (the tune
+    # split has 6,000): how precision holds in a larger population.
+    "second": ("dataset4a.csv", "dataset4b.csv"),
+}
 NATIONALITIES = ("SYR", "AFG", "ERI", "NGA", "UKR", "RUS", "IRQ", "SDN", "EGY", "GBR")
 SCRIPT_OF = {"cyrillic": "Cyrl", "arabic": "Arab"}
 EVENT_DATE = dt.date(2026, 6, 1)
@@ -250,7 +257,8 @@ def reports(split: str, seed: int = 21) -> list[Report]:
     for file_name in SPLITS[split]:
         for row in _rows(file_name):
             rec_id = f"{file_name[:-4]}:{row['rec_id']}"
-            entity = f"{file_name[:-4]}:{row['rec_id'].split('-')[1]}"
+            # dataset4a holds the originals, dataset4b their duplicates: one data set.
+            entity = f"{file_name[:-4].rstrip('ab')}:{row['rec_id'].split('-')[1]}"
             given, family = row.get("given_name", ""), row.get("surname", "")
             birth = _birth(row.get("date_of_birth", ""))
             nationality = _nationality(entity)

@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 import typer
 from rich.table import Table
@@ -27,6 +27,9 @@ from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.publisher import Publisher
 from pipeline.settings import BrokerKind
 from pipeline.stack.ephemeral import ephemeral_stack
+
+if TYPE_CHECKING:  # annotations only: the bench imports the matcher when it runs
+    from pipeline.core.linkage import Model
 
 
 def _median_rate(runs: int, n: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
@@ -199,7 +202,7 @@ def _person_linkage() -> None:
     _second_held_out(model)
 
 
-def _second_held_out(model: Any) -> None:
+def _second_held_out(model: Model) -> None:
     """The same model on FEBRL 4: one duplicate per person, a population twice as large."""
     from pipeline.generate import rule_baseline
     from pipeline.generate.linkage_eval import evaluate_linkage

@@ -115,6 +115,9 @@ def _matching_quality(validator: MessageValidator, count: int) -> None:
     )
 
 
+_LINKAGE_COLUMNS = ("variant", "completeness", "precision", "recall", "recall (kept)")
+
+
 def _person_linkage() -> None:
     """The probabilistic matcher against the old one, on the held-out labelled reports."""
     from pipeline.core import linkage
@@ -150,11 +153,7 @@ def _person_linkage() -> None:
         seconds[name] = time.perf_counter() - started
     before, after, rule = results["before"], results["after"], results["rule"]
     table = Table(
-        "variant",
-        "completeness",
-        "precision",
-        "recall",
-        "recall (kept)",
+        *_LINKAGE_COLUMNS,
         "in one set",
         title=f"person links on held-out reports (FEBRL 3 + variants: {after.reports:,} "
         f"reports, {after.true_pairs:,} true pairs): before → after ({model.version})",
@@ -216,11 +215,7 @@ def _second_held_out(model: Model) -> None:
     )
     rule = evaluate_linkage(second, model.keys, rule_baseline.score, rule_baseline.THRESHOLD)
     table = Table(
-        "variant",
-        "completeness",
-        "precision",
-        "recall",
-        "recall (kept)",
+        *_LINKAGE_COLUMNS,
         "rule: precision / recall",
         title=f"second held-out set (FEBRL 4 + variants: {found.reports:,} reports, one "
         f"duplicate per person, {found.true_pairs:,} true pairs): {model.version}",

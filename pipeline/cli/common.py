@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 import unicodedata
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -92,3 +103,35 @@ def server_failure(exc: BaseException) -> str | None:
     if isinstance(exc, KafkaException):
         return f"the broker: {exc.args[0] if exc.args else exc}"
     return None
+
+
+PhaseProgress = Callable[[str, int, int | None], None]  # phase, done, total (None: unknown)
+
+
+@contextlib.contextmanager
+def phase_progress(unit: Callable[[str], str]) -> Iterator[PhaseProgress]:
+    """Rich bars for a long job in phases, fed by ``progress(phase, done, total)``.
+
+    A bar per phase, added when the phase first reports, with its count, its rate
+    (``unit(phase)`` per second) and the time it has run.
+    """
+    columns = (
+        TextColumn("{task.description:10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, TaskID] = {}
+        started: dict[str, float] = {}
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total, rate="")
+                started[phase] = time.monotonic()
+            elapsed = max(time.monotonic() - started[phase], 1e-6)
+            rate = f"{done / elapsed:,.0f} {unit(phase)}/s"
+            bar.update(tasks[phase], completed=done, total=total, rate=rate)
+
+        yield progress

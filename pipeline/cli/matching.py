@@ -10,7 +10,6 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeRemainingColumn,
 )
@@ -164,8 +163,9 @@ def refile(
     Run it once the workers run a release that changes name keys or a new model, with the
     workers' HST_PERSON_MODEL: persons reported before are then found through the new keys,
     and pairs of them the new model links are linked (networks and notices follow). Persons
-    are read from the enriched topic; the match stage skips a person already filed under a
-    key. Links made before stay. Safe to run again.
+    are read from the enriched topic; the match stage matches each again under each key,
+    so links it made already come again with the same ids (recorded once). Links made
+    before stay. Safe to run again: it adds nothing, and remakes a link lost to a crash.
     """
     from pipeline.cli import common
     from pipeline.kafka.logread import LogReadError
@@ -178,15 +178,7 @@ def refile(
     except ValueError as e:
         console.print(f"[red]error:[/] {e}", soft_wrap=True)
         raise typer.Exit(1) from None
-    columns = (TextColumn("{task.description:6}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeRemainingColumn(), console=console) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def progress(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
+    with common.phase_progress(lambda _phase: "msgs") as progress:
         try:
             result = refile_persons(cfg, model, dry_run=dry_run, progress=progress)
         except (LogReadError, RefileError) as e:

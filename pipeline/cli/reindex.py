@@ -5,14 +5,6 @@ from __future__ import annotations
 import time
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from pipeline.cli import common
 
@@ -47,27 +39,8 @@ def reindex(
         common.console.print(f"resuming the rebuild recorded in {checkpoint}")
     es = sync_client(cfg)
     started = time.monotonic()
-    with Progress(
-        TextColumn("{task.description:10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=common.console,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-        clock: dict[str, float] = {}
-
-        def progress(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total, rate="")
-                clock[phase] = time.monotonic()
-            elapsed = max(time.monotonic() - clock[phase], 1e-6)
-            unit = "records" if phase == "read" else "docs"
-            bar.update(
-                tasks[phase], completed=done, total=total, rate=f"{done / elapsed:,.0f} {unit}/s"
-            )
-
+    unit = {"read": "records"}
+    with common.phase_progress(lambda phase: unit.get(phase, "docs")) as progress:
         try:
             result = rebuild(
                 cfg, checkpoint, fresh=fresh, batch=batch, progress=progress, sync_es=es

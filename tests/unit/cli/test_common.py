@@ -52,3 +52,19 @@ def test_message_ids_are_never_cut_even_in_a_narrow_pipe() -> None:
     out = io.StringIO()
     Console(file=out, width=80, color_system=None).print(table)
     assert mid in out.getvalue()
+
+
+def test_a_long_job_shows_a_bar_per_phase_with_its_count_and_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.cli import common
+
+    out = io.StringIO()
+    monkeypatch.setattr(common, "console", Console(file=out, width=120, color_system=None))
+    with common.phase_progress(lambda phase: "records" if phase == "read" else "docs") as tick:
+        tick("read", 0, None)  # a total not known yet
+        tick("read", 5, 5)
+        tick("index", 3, 4)
+    shown = out.getvalue()
+    assert "read" in shown and "5/5" in shown and "records/s" in shown
+    assert "index" in shown and "3/4" in shown and "docs/s" in shown

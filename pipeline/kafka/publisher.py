@@ -19,6 +19,7 @@ from pipeline.codec import AvroCodec
 from pipeline.codec.factory import make_codec
 from pipeline.core.validation import Limits, MessageValidator, ValidationError, size_error
 from pipeline.errors import HstError
+from pipeline.kafka.produce import produce_waiting
 from pipeline.settings import Settings
 
 Clock = Callable[[], dt.datetime]
@@ -118,16 +119,11 @@ class Publisher:
             ("hst-source-ncb", str(record["source_ncb"]).encode()),
             ("hst-schema", f"{self.codec.subject}/v{self.codec.writer.version}".encode()),
         ]
-        while True:
-            try:
-                self._producer.produce(
-                    self.topic or self.settings.inbound_topic_of(str(record["source_ncb"])),
-                    value=value, key=message_id.encode(), headers=headers,
-                    on_delivery=self._report,
-                )  # fmt: skip
-                break
-            except BufferError:
-                self._producer.poll(0.05)  # local queue full: serve delivery reports, retry
+        produce_waiting(
+            self._producer,
+            self.topic or self.settings.inbound_topic_of(str(record["source_ncb"])),
+            value=value, key=message_id.encode(), headers=headers, on_delivery=self._report,
+        )  # fmt: skip
         self.stats.sent += 1
         self.sources.add(str(record["source_ncb"]))
         self._producer.poll(0)

@@ -27,6 +27,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from pipeline.core.linkage import Model
 from pipeline.errors import HstError
 from pipeline.kafka.logread import Positions, end_offsets, read_between
+from pipeline.kafka.produce import produce_waiting
 from pipeline.settings import Settings
 from pipeline.stream.matching import by_partition, seen_under_keys
 from pipeline.stream.records import PersonSeen, Seen, SeenUnderKeys, encode
@@ -148,19 +149,15 @@ class _Sender:
 
     def send(self, seen: SeenUnderKeys, partition: int) -> None:
         """Queue one record (waiting for room when the local queue is full)."""
-        key, value = seen.items[0].key.encode(), encode(seen)
-        while True:
-            try:
-                self.producer.produce(
-                    self.topic,
-                    key=key,
-                    value=value,
-                    partition=partition,
-                    on_delivery=self._delivered,
-                )
-                break
-            except BufferError:  # the local queue is full: let deliveries drain it
-                self.producer.poll(0.5)
+        produce_waiting(
+            self.producer,
+            self.topic,
+            wait=0.5,
+            key=seen.items[0].key.encode(),
+            value=encode(seen),
+            partition=partition,
+            on_delivery=self._delivered,
+        )
         self.producer.poll(0)
 
     def flush(self, records: int) -> None:

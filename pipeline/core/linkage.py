@@ -137,9 +137,12 @@ def reading_key(token: str) -> str:
 
     As Arabic script writes it, without p (ب, b) and v (ف, f): بافل is Pavel; and a Fula
     di before a vowel as English writes it, j: Diallo is Jallow, Diarra Jarra (French and
-    Arabic keep the d, so ``match_key`` does too).
+    Arabic keep the d, so ``match_key`` does too); and a word opening with a bare و (w)
+    before a consonant as the vowel it stands for: وليفيا is Olivia (careful writing puts an
+    alif first; wr and wh are left alone, as English spells Wright and Whitney).
     """
     word = re.sub(r"^d[iy](?=[aeiou])", "j", token.replace("p", "b").replace("v", "f"))
+    word = re.sub(r"^w(?=[^aeiouyhr])", "u", word)
     return match_key(word)
 
 

@@ -53,6 +53,16 @@ def test_a_name_written_in_arabic_without_p_and_v_meets_its_latin_spelling() -> 
     assert set(latin) & set(rendered)
 
 
+def test_an_arabic_name_opening_with_a_bare_waw_meets_its_latin_vowel() -> None:
+    # Informal Arabic writing drops the alif before an opening و: وليفيا for Olivia.
+    olivia = tuple(tokens("Olivia Blackwell"))
+    assert name_level(olivia, tuple(tokens("وليفيا بلاكويل"))) == "same_key"
+    latin = blocking_keys(_ref("Olivia Blackwell", (1990, 5, 17)), ("ky",))
+    assert set(latin) & set(blocking_keys(_ref("وليفيا", (1990, 5, 17)), ("ky",)))
+    # English spellings keep their w: Wright is not Art.
+    assert name_level(("wright", "sam"), ("art", "sam")) != "same_key"
+
+
 def test_a_fula_name_meets_in_french_english_and_arabic_spelling() -> None:
     for a, b in [("Aminata Diallo", "Aminata Jallow"), ("Awa Diarra", "Awa Jarra")]:
         assert name_level(tuple(tokens(a)), tuple(tokens(b))) == "same_key"

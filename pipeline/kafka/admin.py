@@ -106,12 +106,36 @@ def _group_consumer(settings: Settings, group: str) -> Consumer:
     )
 
 
-def _committed(consumer: Consumer, topic: str) -> list[TopicPartition] | None:
-    """The group's committed offset of every partition of ``topic`` (None: no such topic)."""
+# The group coordinator moving or loading its offsets (a broker just started, a partition of
+# __consumer_offsets changing leader): asked again, it answers.
+_COORDINATOR_BUSY = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+}
+
+
+def _committed(
+    consumer: Consumer, topic: str, attempts: int = 8, backoff: float = 0.5
+) -> list[TopicPartition] | None:
+    """The group's committed offset of every partition of ``topic`` (None: no such topic).
+
+    A busy coordinator is asked again, waiting ``backoff`` seconds, doubled each time.
+    """
     meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
     if meta is None or meta.error is not None:
         return None
-    return list(consumer.committed([TopicPartition(topic, p) for p in meta.partitions], timeout=10))
+    partitions = [TopicPartition(topic, p) for p in meta.partitions]
+    for attempt in range(attempts):
+        try:
+            return list(consumer.committed(partitions, timeout=10))
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            busy = isinstance(error, KafkaError) and error.code() in _COORDINATOR_BUSY
+            if not busy or attempt == attempts - 1:
+                raise
+            time.sleep(min(backoff * 2**attempt, 5.0))
+    return None  # not reached: the last attempt returns or raises
 
 
 def committed_offsets(settings: Settings, group: str, topics: list[str]) -> dict[str, int]:

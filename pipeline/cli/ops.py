@@ -7,13 +7,13 @@ from collections import Counter
 from pathlib import Path
 
 import typer
-from confluent_kafka import Producer
 
 from pipeline.cli import common
 from pipeline.codec import HST_MESSAGE, AvroCodec, CodecError
 from pipeline.core.coerce import to_json
 from pipeline.kafka.admin import consumed_topics, consumer_lag
 from pipeline.kafka.dlq import read_dead_letters
+from pipeline.kafka.produce import CheckedProducer, UndeliveredError
 from pipeline.search.client import sync_client
 from pipeline.stack.workers import known_workers
 from pipeline.stream.metrics import describe_health, scrape_worker, worker_health
@@ -124,11 +124,13 @@ def dlq_replay(
     if not chosen:
         common.err_console.print("nothing selected: give dead-letter ids or --all")
         raise typer.Exit(1)
-    producer = Producer(cfg.producer_config())
+    producer = CheckedProducer(cfg.producer_config())
     for d in chosen:
-        producer.produce(d["topic"], key=d["original_key"], value=d["original_value"],
-                         headers=list((d["original_headers"] or {}).items()))  # fmt: skip
-    if producer.flush(60):
-        common.err_console.print("[red]some records were not delivered[/]")
-        raise typer.Exit(2)
+        producer.send(d["topic"], key=d["original_key"], value=d["original_value"],
+                      headers=list((d["original_headers"] or {}).items()))  # fmt: skip
+    try:
+        producer.flush(60)
+    except UndeliveredError as e:
+        common.err_console.print(f"[red]error:[/] {common.esc(e)}")
+        raise typer.Exit(2) from None
     common.console.print(f"re-published {len(chosen)} record(s)")

@@ -25,9 +25,8 @@ def run(
     everyone who received it; a later re-send is not indexed again). Run it daily (cron,
     a Kubernetes CronJob); running it twice is harmless.
     """
-    from confluent_kafka import Producer
-
     from pipeline.core.dedupe import expiry
+    from pipeline.kafka.produce import CheckedProducer, UndeliveredError
     from pipeline.search.client import sync_client
     from pipeline.search.scan import ScanError, scan
 
@@ -49,14 +48,12 @@ def run(
             f"{len(expired)} message(s) past their review date (dry run: nothing removed)"
         )
         return
-    failures: list[str] = []
-    producer = Producer(cfg.producer_config())
+    producer = CheckedProducer(cfg.producer_config(), what="withdrawal")
     for mid, review in expired:
-        producer.produce(cfg.topic_lineage, key=mid.encode(), value=orjson.dumps(expiry(mid, review)),
-                         on_delivery=lambda err, _m: failures.append(str(err)) if err else None)  # fmt: skip
-    if producer.flush(60) or failures:
-        common.err_console.print(
-            f"[red]error:[/] {len(failures) or 'some'} withdrawal(s) not delivered: {failures[:3]}"
-        )
-        raise typer.Exit(2)
+        producer.send(cfg.topic_lineage, key=mid.encode(), value=orjson.dumps(expiry(mid, review)))
+    try:
+        producer.flush(60)
+    except UndeliveredError as e:
+        common.err_console.print(f"[red]error:[/] {common.esc(e)}; run it again")
+        raise typer.Exit(2) from None
     common.console.print(f"{len(expired)} message(s) past their review date sent for removal")

@@ -8,7 +8,6 @@ from collections import Counter
 from typing import Any
 
 import typer
-from confluent_kafka import Producer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,6 +22,7 @@ from pipeline.generate import GeneratorConfig, generate
 from pipeline.generate.synthetic import iter_ndjson
 from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.dlq import read_dead_letters
+from pipeline.kafka.produce import CheckedProducer
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_search
 from pipeline.search.query import SearchFilters, build_query
@@ -100,9 +100,9 @@ def run(
     with path.open("rb") as stream:
         result = publish_stream(stream, ncb=None, dry_run=False, total=count)
     bad = _bad_records(validator.validate(data.messages[0], now=now))
-    producer = Producer(cfg.producer_config())
+    producer = CheckedProducer(cfg.producer_config())
     for i, value in enumerate(bad):
-        producer.produce(cfg.topic_inbound, key=f"demo-bad-{i}".encode(), value=value)
+        producer.send(cfg.topic_inbound, key=f"demo-bad-{i}".encode(), value=value)
     producer.flush(30)
     console.print(f"published {result.published:,} valid + {len(bad)} broken records "
                   f"in {result.seconds:.1f}s ({result.published / max(result.seconds, 1e-9):,.0f} msg/s)")  # fmt: skip

@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import Message
 
 from pipeline.core.linkage import Model
 from pipeline.errors import HstError
 from pipeline.kafka.logread import Positions, end_offsets, read_between
-from pipeline.kafka.produce import produce_waiting
+from pipeline.kafka.produce import CheckedProducer, UndeliveredError
 from pipeline.settings import Settings
 from pipeline.stream.matching import by_partition, seen_under_keys
 from pipeline.stream.records import PersonSeen, Seen, SeenUnderKeys, encode
@@ -105,7 +105,7 @@ def refile(
     if progress is not None:
         progress("refile", documents, len(latest))
     if sender is not None:
-        sender.flush(records)
+        sender.flush()
     return RefileResult(documents, persons, requests, records)
 
 
@@ -140,32 +140,17 @@ class _Sender:
 
     def __init__(self, settings: Settings) -> None:
         self.topic = settings.topic_match
-        self.producer = Producer(settings.producer_config())
-        self.failures: list[str] = []
-
-    def _delivered(self, err: KafkaError | None, _msg: Message) -> None:
-        if err is not None:
-            self.failures.append(err.str())
+        self.producer = CheckedProducer(settings.producer_config(), wait=0.5)
 
     def send(self, seen: SeenUnderKeys, partition: int) -> None:
         """Queue one record (waiting for room when the local queue is full)."""
-        produce_waiting(
-            self.producer,
-            self.topic,
-            wait=0.5,
-            key=seen.items[0].key.encode(),
-            value=encode(seen),
-            partition=partition,
-            on_delivery=self._delivered,
+        self.producer.send(
+            self.topic, key=seen.items[0].key.encode(), value=encode(seen), partition=partition
         )
-        self.producer.poll(0)
 
-    def flush(self, records: int) -> None:
+    def flush(self) -> None:
         """Wait for every delivery; raise ``RefileError`` if any record was not delivered."""
-        left = self.producer.flush(120)
-        if left or self.failures:
-            msg = (
-                f"{left or len(self.failures)} of {records} record(s) not delivered to "
-                f"{self.topic}: {'; '.join(self.failures[:3]) or 'timed out'}"
-            )
-            raise RefileError(msg)
+        try:
+            self.producer.flush(120)
+        except UndeliveredError as e:
+            raise RefileError(str(e)) from e

@@ -587,7 +587,9 @@ def blocking_keys(person: PersonRef, rules: Sequence[str] = DEFAULT_BLOCKING) ->
     ``kmd`` with the birth month and day (a typo in the year); ``kk`` two tokens' keys
     together (no or a wrong birth date); ``kf`` a token's key with another token's initial
     (as ``kk``, and a typo in the other name: larger blocks where names are common);
-    ``dob`` the full birth date alone (a name in another script or badly rendered).
+    ``dob`` the full birth date alone (a name in another script or badly rendered);
+    ``ppy`` the first two letters of two tokens' keys with the birth year (a typo late in
+    each name: Travis Stubbs ~ Travks Stubsb, born 1939).
     """
     readings = [{k for k in (match_key(t), reading_key(t)) if k} for t in person.tokens]
     every = sorted({k for reading in readings for k in reading})
@@ -612,6 +614,8 @@ def blocking_keys(person: PersonRef, rules: Sequence[str] = DEFAULT_BLOCKING) ->
     for k1, k2 in pairs:
         if "kk" in rules and max(len(k1), len(k2)) >= 3:  # two short names say too little
             out.add("kk:{}:{}".format(*sorted((k1, k2))))
+        if "ppy" in rules and year is not None:
+            out.add("ppy:{}:{}:{}".format(*sorted((k1[:2], k2[:2])), year))
         if "kf" in rules:
             for k, other in ((k1, k2), (k2, k1)):
                 if len(k) >= 2:

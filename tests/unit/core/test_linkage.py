@@ -63,6 +63,14 @@ def test_an_arabic_name_opening_with_a_bare_waw_meets_its_latin_vowel() -> None:
     assert name_level(("wright", "sam"), ("art", "sam")) != "same_key"
 
 
+def test_two_names_each_mistyped_late_still_meet_under_their_prefixes_and_year() -> None:
+    a = blocking_keys(_ref("Travis Stubbs", (1939, None, None)), ("ky", "kf", "ppy"))
+    b = blocking_keys(_ref("Travks Stubsb", (1939, None, None)), ("ky", "kf", "ppy"))
+    assert set(a) & set(b) == {"ppy:st:tr:1939"}
+    other_year = blocking_keys(_ref("Travks Stubsb", (1940, None, None)), ("ppy",))
+    assert not set(a) & set(other_year)
+
+
 def test_a_fula_name_meets_in_french_english_and_arabic_spelling() -> None:
     for a, b in [("Aminata Diallo", "Aminata Jallow"), ("Awa Diarra", "Awa Jarra")]:
         assert name_level(tuple(tokens(a)), tuple(tokens(b))) == "same_key"

@@ -1,4 +1,4 @@
-"""``hst matching``: fit a person-matching model on your own labelled reports, judge a model."""
+"""``hst matching``: fit and judge a person-matching model; refile; links by model."""
 
 from __future__ import annotations
 
@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Person matching: fit a model on your own labelled reports (NDJSON, one report per "
-    'line: {"entity": ..., "person": {...}}), or judge a model on them.'
+    'line: {"entity": ..., "person": {...}}) or judge a model on them; after a model change, '
+    "refile the live persons and see which links each model made."
 )
 
 _BLOCKING_HELP = (
     "Blocking rules, comma-separated: ky (name key + birth year), kmd (name key + month and "
-    "day), kk (two name keys), kf (name key + another name's initial), dob (full birth date)."
+    "day), kk (two name keys), kf (name key + another name's initial), dob (full birth date), "
+    "ppy (two name keys' first two letters + birth year)."
 )
 
 
@@ -189,4 +191,42 @@ def refile(
         f"{result.persons:,} persons of {result.documents:,} live messages under "
         f"{model.version}'s keys: {verb} {result.requests:,} requests in {result.records:,} "
         f"records to {cfg.topic_match}"
+    )
+
+
+@app.command("links")
+def links() -> None:
+    """Fuzzy links in the index by the person model that made them.
+
+    Each fuzzy link records its model (``model``: version and a digest of its weights). After
+    a new model and ``hst matching refile``, every link the new model makes carries its
+    stamp; a link still stamped by an earlier model is one the new model did not make again
+    (no link is withdrawn: review them in Kibana, ``kind:fuzzy_person and not model:"<the
+    current stamp>"``).
+    """
+    from pipeline.cli import common
+    from pipeline.search.client import sync_client
+    from pipeline.search.query import NO_STAMP, fuzzy_links_by_model
+
+    cfg = common.settings()
+    try:
+        current = load_model(cfg.person_model).stamp
+    except ValueError as e:
+        console.print(f"[red]error:[/] {e}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    counts = fuzzy_links_by_model(sync_client(cfg), cfg.links_alias)
+    table = Table("model", "fuzzy links", "", title=f"fuzzy links in {cfg.links_alias}")
+    for stamp, n in sorted(counts.items(), key=lambda kv: (kv[0] != current, -kv[1])):
+        note = {current: "the workers' model (HST_PERSON_MODEL)",
+                NO_STAMP: "made before links recorded their model"}.get(stamp, "an earlier model")  # fmt: skip
+        table.add_row(common.esc(stamp), f"{n:,}", note)
+    console.print(table)
+    others = sum(n for stamp, n in counts.items() if stamp != current)
+    console.print(
+        f"{others:,} of {sum(counts.values()):,} fuzzy links were not made by {current}"
+        + (
+            " (run `hst matching refile` after a model change to remake its links)"
+            if others
+            else ""
+        )
     )

@@ -31,6 +31,7 @@ Mohammed meet; and on ``reading_key``, the same skeleton as other spellings writ
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -501,6 +502,18 @@ class Model:
             return None
         match = self.score(a, b)
         return match if match.probability >= self.threshold else None
+
+    @cached_property
+    def stamp(self) -> str:
+        """The version and a digest of what decides a link: what each fuzzy link records.
+
+        A refit under one version name changes the digest; after ``hst matching refile`` on
+        a new model, a link still stamped with an older one is a link it did not make again.
+        """
+        decides = {k: v for k, v in self.to_dict().items() if k not in ("trained_on", "notes")}
+        raw = json.dumps(decides, sort_keys=True, separators=(",", ":")).encode()
+        digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:8]
+        return f"{self.version}/{digest}"
 
     @cached_property
     def _common(self) -> frozenset[str] | None:

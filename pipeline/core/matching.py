@@ -106,6 +106,7 @@ class Link:
     evidence: list[str] = field(default_factory=list)
     ncbs: tuple[str, str] = ("", "")
     key: str | None = None  # the shared identifier, for strong links
+    model: str | None = None  # the person model that made a fuzzy link (``Model.stamp``)
 
     @property
     def messages(self) -> tuple[str, str]:
@@ -133,6 +134,7 @@ class Link:
             "b": self.b,
             "message_ids": [ma, mb],
             "ncbs": [na, nb],
+            **({"model": self.model} if self.model else {}),
         }
 
 
@@ -230,6 +232,7 @@ def fuzzy_link(a: PersonRef, b: PersonRef, model: linkage.Model) -> Link | None:
         f"{match.reason()} (p {match.probability:.3f})",
         match.evidence(first, second, model.prior_weight),
         (first.source_ncb, second.source_ncb),
+        model=model.stamp,
     )
 
 

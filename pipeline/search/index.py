@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import BadRequestError, Elasticsearch
 
 from pipeline.search.mappings import (
     audit_template,
@@ -17,14 +18,29 @@ if TYPE_CHECKING:
     from pipeline.settings import Settings
 
 INDEX_VERSION = 1
+log = logging.getLogger(__name__)
+
+
+def _properties(template: dict[str, Any]) -> dict[str, Any]:
+    return {"properties": template["template"]["mappings"]["properties"]}
 
 
 def ensure_index(es: Elasticsearch, alias: str, version: int = INDEX_VERSION,
                  template: dict[str, Any] | None = None) -> str:  # fmt: skip
-    """Install the template; create ``<alias>-v<version>`` and point the alias at it (idempotent)."""
-    es.indices.put_index_template(name=f"{alias}-template", **(template or index_template(alias)))
+    """Install the template; create ``<alias>-v<version>`` and point the alias at it (idempotent).
+
+    An index that exists already gets the template's new fields (a release that adds one:
+    mapping fields are only ever added; changing one takes ``hst reindex``).
+    """
+    template = template or index_template(alias)
+    es.indices.put_index_template(name=f"{alias}-template", **template)
     if es.indices.exists_alias(name=alias):
-        return next(iter(es.indices.get_alias(name=alias)))
+        current = next(iter(es.indices.get_alias(name=alias)))
+        try:
+            es.indices.put_mapping(index=current, **_properties(template))
+        except BadRequestError as exc:  # a field changed type: the index works as it is
+            log.warning("%s keeps its mapping (%s): `hst reindex` rebuilds it", current, exc)
+        return current
     index = f"{alias}-v{version}"
     if not es.indices.exists(index=index):
         es.indices.create(index=index, aliases={alias: {}})

@@ -46,6 +46,7 @@ LINK_PROPERTIES: dict[str, Any] = {
     "key": KW,
     "message_ids": KW,
     "ncbs": KW,
+    "model": KW,  # the person model that made a fuzzy link
 }
 
 PERSON: dict[str, Any] = {

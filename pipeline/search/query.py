@@ -97,3 +97,20 @@ def build_query(f: SearchFilters) -> dict[str, Any]:
     if not must and not filters:
         return {"match_all": {}}
     return {"bool": {"must": must, "filter": filters}}
+
+
+NO_STAMP = "(none)"  # links made before each fuzzy link recorded its model
+
+
+def fuzzy_links_by_model(es: Any, links_alias: str) -> dict[str, int]:
+    """How many fuzzy links each person model made (``model`` of ``hst-links``), most first."""
+    from pipeline.core.matching import FUZZY
+
+    response = es.search(
+        index=links_alias,
+        size=0,
+        query={"term": {"kind": FUZZY}},
+        aggs={"models": {"terms": {"field": "model", "size": 1000, "missing": NO_STAMP}}},
+    )
+    buckets = response["aggregations"]["models"]["buckets"]
+    return {str(b["key"]): int(b["doc_count"]) for b in buckets}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,8 @@ from pipeline.core.linkage import DEFAULT_MODEL, load_model
 from pipeline.core.matching import FUZZY, person_refs
 from pipeline.kafka.admin import TopicSpec, ensure_topics
 from pipeline.kafka.logread import end_offsets
+from pipeline.search.client import sync_client
+from pipeline.search.query import fuzzy_links_by_model
 from pipeline.settings import Settings
 from pipeline.stream.outputs import key_partition
 from pipeline.stream.records import PersonSeen, read_match
@@ -167,5 +172,12 @@ def test_after_a_model_change_refiling_makes_the_links_the_new_model_makes(
         settled(new)
         links = fuzzy_links()
         assert len(links) == 1 and set(links[0]["message_ids"]) == ids
+        stamp = load_model(DEFAULT_MODEL).stamp  # the link says which model made it
+        assert links[0]["model"] == stamp
+        assert fuzzy_links_by_model(sync_client(cfg), cfg.links_alias) == {stamp: 1}
+        shown = subprocess.run([sys.executable, "-m", "pipeline.cli.main", "matching", "links"],
+                               env={**os.environ, **new.to_env(), "COLUMNS": "200"},
+                               capture_output=True, text=True, timeout=60, check=True).stdout  # fmt: skip
+        assert stamp in shown and f"0 of 1 fuzzy links were not made by {stamp}" in shown
     finally:
         workers.stop_all()

@@ -14,12 +14,15 @@ import pytest
 from pipeline.core.acks import REJECTED
 from pipeline.core.coerce import to_json
 from pipeline.core.enrich import enrich
+from pipeline.core.matching import FUZZY, STRONG
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.kafka.acks import read_acks
 from pipeline.kafka.dlq import read_dead_letters, read_to_end
 from pipeline.kafka.publisher import Publisher
 from pipeline.search.client import sync_client
-from pipeline.search.index import ensure_search
+from pipeline.search.index import ensure_index, ensure_links_index, ensure_search
+from pipeline.search.mappings import LINK_MAPPINGS, links_template
+from pipeline.search.query import NO_STAMP, fuzzy_links_by_model
 from pipeline.search.rebuild import rebuild
 from pipeline.settings import Settings
 from pipeline.stack import Stack
@@ -262,3 +265,25 @@ def test_a_message_indexed_again_keeps_the_network_id_written_meanwhile(
     asyncio.run(write(BulkAction("upsert", cfg.index_alias, mid, doc)))  # the replay
     stored = sync_client(cfg).get(index=cfg.index_alias, id=mid)["_source"]
     assert stored["network_id"] == "NET-1" and stored["persons"] == doc["persons"]
+
+
+def test_a_links_index_of_an_earlier_release_gets_the_new_field_and_counts_by_model(
+    stack: Settings, tmp_path: Path
+) -> None:
+    cfg = stack.private("mapping", data_dir=tmp_path / "hst")
+    es = sync_client(cfg)
+    earlier = links_template(cfg.links_alias)  # before links recorded their model
+    properties = {k: v for k, v in LINK_MAPPINGS["properties"].items() if k != "model"}
+    earlier["template"]["mappings"] = {**LINK_MAPPINGS, "properties": properties}
+    index = ensure_index(es, cfg.links_alias, template=earlier)
+    es.index(index=cfg.links_alias, id="a", document={"link_id": "a", "kind": FUZZY})
+    # This release starts on it: the index is kept, and its new field is searchable.
+    assert ensure_links_index(es, cfg.links_alias) == index
+    assert "model" in es.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+    for link_id, kind, model in (("b", FUZZY, "person-hst-v1/0a1b2c3d"),
+                                 ("c", FUZZY, "person-hst-v1/0a1b2c3d"), ("d", STRONG, None)):  # fmt: skip
+        es.index(index=cfg.links_alias, id=link_id,
+                 document={"link_id": link_id, "kind": kind, "model": model})  # fmt: skip
+    es.indices.refresh(index=index)
+    assert fuzzy_links_by_model(es, cfg.links_alias) == {"person-hst-v1/0a1b2c3d": 2, NO_STAMP: 1}
+    es.indices.delete(index=index)

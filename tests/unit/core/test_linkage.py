@@ -151,6 +151,16 @@ def test_common_keys_are_the_names_on_a_share_of_the_reports() -> None:
     assert set(common_keys(refs, rare_below=0.25)) >= {match_key("haddad"), match_key("white")}
 
 
+def test_a_models_stamp_names_its_version_and_changes_with_what_decides_a_link() -> None:
+    fields = load_model("person-febrl-v1").to_dict()
+    stamp = Model(**fields).stamp
+    assert stamp.startswith("person-febrl-v1/") and stamp == Model(**fields).stamp
+    assert Model(**{**fields, "notes": ["refitted"], "trained_on": "elsewhere"}).stamp == stamp
+    assert Model(**{**fields, "threshold": 0.5}).stamp != stamp
+    weights = {**fields["m"], "birth": {**fields["m"]["birth"], "exact": 0.5}}
+    assert Model(**{**fields, "m": weights}).stamp != stamp
+
+
 def test_a_model_file_without_common_names_still_scores() -> None:
     fields = {**load_model("person-febrl-v1").to_dict()}
     del fields["common"]

@@ -66,6 +66,15 @@ def test_a_link_is_the_same_whichever_report_arrives_first() -> None:
     assert first is not None and first == second
 
 
+def test_a_fuzzy_link_records_the_model_that_made_it_and_a_strong_link_none() -> None:
+    a, b = ref("m1", "Omar Said"), ref("m2", "Omar Saeed", ncb="LBY")
+    link = fuzzy_link(a, b, default_model())
+    assert link is not None and link.to_dict()["model"] == default_model().stamp
+    ids = ("phone:+391",)
+    [strong] = strong_links(ref("m2", "x", ids=ids), [ref("m1", "y", ids=ids)], "phone:+391")
+    assert "model" not in strong.to_dict()
+
+
 def test_another_birth_date_is_another_person() -> None:
     assert fuzzy_links(ref("m2", "Omar Said", (1971, 2, 3)), [ref("m1", "Omar Said")]) == []
 

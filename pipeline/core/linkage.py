@@ -140,10 +140,13 @@ def reading_key(token: str) -> str:
     di before a vowel as English writes it, j: Diallo is Jallow, Diarra Jarra (French and
     Arabic keep the d, so ``match_key`` does too); and a word opening with a bare و (w)
     before a consonant as the vowel it stands for: وليفيا is Olivia (careful writing puts an
-    alif first; wr and wh are left alone, as English spells Wright and Whitney).
+    alif first; wr and wh are left alone, as English spells Wright and Whitney); and an
+    opening gh as the g Eritrean and Turkish spellings mean: Ghebremedhin is Gebremedhin
+    (ገብረመድህን), Ghazi Gazi.
     """
     word = re.sub(r"^d[iy](?=[aeiou])", "j", token.replace("p", "b").replace("v", "f"))
     word = re.sub(r"^w(?=[^aeiouyhr])", "u", word)
+    word = re.sub(r"^gh", "g", word)
     return match_key(word)
 
 

@@ -25,11 +25,16 @@ _DIGRAPHS = [("kh", "h"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("dh", "d"), ("
 _VOWELS = set("aeiouy")
 
 
+# Ethiopic ኸ..ኾ (Tigrinya's kh) as ከ..ኮ: Latin spellings write k (ተኽለ is Tekle), where
+# anyascii writes h, which the matching keys then drop after a vowel.
+_ETHIOPIC_KH = str.maketrans({chr(0x12B8 + i): chr(0x12A8 + i) for i in range(7)})
+
+
 @lru_cache(maxsize=65536)
 def transliterate(text: str) -> str:
     """Latin form of a name in any script (ASCII, spacing normalised)."""
     # ʿayn (ع) is a consonant anyascii drops; keep it as an apostrophe like hamza.
-    words = [_ARABIC_ARTICLE.sub("", w) for w in text.split()]
+    words = [_ARABIC_ARTICLE.sub("", w) for w in text.translate(_ETHIOPIC_KH).split()]
     words = [_INITIAL_ALIF.sub("'", w).replace("\u0639", "'") for w in words]
     latin = anyascii(" ".join(words))
     return re.sub(r"\s+", " ", latin).strip()

@@ -71,6 +71,19 @@ def test_two_names_each_mistyped_late_still_meet_under_their_prefixes_and_year()
     assert not set(a) & set(other_year)
 
 
+@pytest.mark.parametrize(
+    ("latin", "other"),
+    [
+        ("Tekle Gebremedhin", "ተኽለ ገብረመድህን"),  # Tigrinya's kh (ኽ) is written k
+        ("Tekle Ghebremedhin", "Tekle Gebremedhin"),  # an Eritrean gh is g
+        ("Tesfay Haile", "ተስፋይ ሃይለ"),
+        ("Nikolaos Papadopoulos", "Νικόλαος Παπαδόπουλος"),
+    ],
+)
+def test_tigrinya_and_greek_names_meet_their_latin_spellings(latin: str, other: str) -> None:
+    assert name_level(tuple(tokens(latin)), tuple(tokens(other))) == "same_key"
+
+
 def test_a_fula_name_meets_in_french_english_and_arabic_spelling() -> None:
     for a, b in [("Aminata Diallo", "Aminata Jallow"), ("Awa Diarra", "Awa Jarra")]:
         assert name_level(tuple(tokens(a)), tuple(tokens(b))) == "same_key"

@@ -20,17 +20,19 @@ from pipeline.core.enrich import content_hash
 from pipeline.core.validation import MessageValidator
 from pipeline.generate import GeneratorConfig, generate
 from pipeline.generate.synthetic import iter_ndjson
-from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.admin import consumed_topics, consumer_lag, ensure_topics
 from pipeline.kafka.dlq import read_dead_letters
 from pipeline.kafka.produce import CheckedProducer
 from pipeline.search.client import sync_client
 from pipeline.search.index import ensure_search
 from pipeline.search.query import SearchFilters, build_query
+from pipeline.settings import Settings
 from pipeline.stack import Stack, StackError
 from pipeline.stack.workers import start_worker
 from pipeline.stream.metrics import scrape_worker
 
 DEMO_WEB_PORT = 16066
+STALLED_AFTER = 30.0  # seconds without a new searchable document before asking why
 
 
 def _bad_records(sample: dict) -> list[bytes]:  # type: ignore[type-arg]
@@ -53,7 +55,8 @@ def run(
 
     The stack keeps its data: a second run of the same set (same --count and --seed) finds
     every document already searchable and ends at once. Exit code 1 when the index does not
-    hold the whole set within --timeout.
+    hold the whole set within --timeout, or sooner when the worker has consumed every record
+    and documents are still missing (refused: see the dead letters).
     """
     cfg = common.settings()
     console = common.console
@@ -112,11 +115,17 @@ def run(
     with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:  # fmt: skip
         task = progress.add_task("index", total=expected)
-        last = already
+        last, moved, idle = already, time.monotonic(), False
         while time.monotonic() - started < timeout:
-            last = searchable(es, cfg.index_alias, expected_ids)
+            found = searchable(es, cfg.index_alias, expected_ids)
+            if found != last:
+                last, moved = found, time.monotonic()
             progress.update(task, completed=last)
             if last >= expected:
+                break
+            # Nothing new for a while and nothing left to consume: what is missing was refused.
+            if time.monotonic() - moved > STALLED_AFTER and worker_idle(cfg):
+                idle = True
                 break
             time.sleep(1)
     seconds = time.monotonic() - started
@@ -131,12 +140,26 @@ def run(
         seconds,
         worker.web_port,
     )
+    if last < expected and idle:
+        common.err_console.print(
+            f"[red]{expected - last:,} of {expected:,} documents are not searchable, and the "
+            "worker has consumed every record:[/] they were refused (the dead letters above, "
+            f"`hst dlq list`; e.g. an id the index holds with other content: `hst run --seed "
+            f"{seed + 1}` publishes a set of its own)"
+        )
+        raise typer.Exit(1)
     if last < expected:
         common.err_console.print(
             f"[red]{expected - last:,} of {expected:,} documents are not searchable after "
             f"{timeout:.0f}s;[/] see the worker's log {worker.logfile} and `hst dlq list`"
         )
         raise typer.Exit(1)
+
+
+def worker_idle(cfg: Settings) -> bool:
+    """Whether the workers' group has consumed every record of every stage's topic."""
+    lag = consumer_lag(cfg, cfg.app_id, consumed_topics(cfg))
+    return bool(lag) and not any(lag.values())
 
 
 def searchable(es: Any, alias: str, ids: list[str]) -> int:

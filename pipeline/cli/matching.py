@@ -16,7 +16,13 @@ from rich.progress import (
 from rich.table import Table
 
 from pipeline.cli.common import console
-from pipeline.core.linkage import DEFAULT_BLOCKING, DEFAULT_MODEL, U_SAMPLES, load_model
+from pipeline.core.linkage import (
+    BLOCKING_RULES,
+    DEFAULT_BLOCKING,
+    DEFAULT_MODEL,
+    U_SAMPLES,
+    load_model,
+)
 
 if TYPE_CHECKING:
     from pipeline.generate.linkage_set import Report
@@ -34,15 +40,15 @@ _BLOCKING_HELP = (
 )
 
 
-def _labelled(path: Path) -> list[Report]:
+def _labelled(path: Path, *, unlabelled: bool = False) -> list[Report]:
     from pipeline.generate.linkage_set import LabelledError, read_labelled
 
     try:
-        reports = read_labelled(path)
+        reports = read_labelled(path, labelled=not unlabelled)
     except (OSError, LabelledError) as e:
         console.print(f"[red]error:[/] {e}", soft_wrap=True)
         raise typer.Exit(1) from None
-    if len({r.entity for r in reports}) == len(reports):
+    if not unlabelled and len({r.entity for r in reports}) == len(reports):
         console.print(
             f"[red]error:[/] {path}: no two reports share an entity: nothing to learn",
             soft_wrap=True,
@@ -53,7 +59,7 @@ def _labelled(path: Path) -> list[Report]:
 
 @app.command("fit")
 def fit(
-    labelled: Path = typer.Argument(..., help="Labelled reports (NDJSON)."),
+    labelled: Path = typer.Argument(..., help="Reports (NDJSON), labelled unless --unlabelled."),
     name: str = typer.Option(..., "--name", help="The model's version, e.g. person-ita-v1."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON)."),
     precision: float = typer.Option(
@@ -66,17 +72,27 @@ def fit(
         "more, else a random sample of this many.",
     ),
     blocking: str = typer.Option(",".join(DEFAULT_BLOCKING), help=_BLOCKING_HELP),
+    unlabelled: bool = typer.Option(
+        False,
+        "--unlabelled",
+        help="The reports carry no entity (nobody knows which are one person): m by "
+        "expectation-maximisation, the threshold by the model's own expected precision.",
+    ),
 ) -> None:
-    """Estimate m, u, the prior and the threshold from labelled reports; write a model file.
+    """Estimate m, u, the prior and the threshold from reports; write a model file.
 
-    Point HST_PERSON_MODEL at the file to have the stream use it (new links only: links
-    already made stay).
+    Labelled reports (two lines with one entity are one person) give m and the threshold
+    directly. With --unlabelled, u comes from random pairs, m from EM over the pairs that
+    share a birth date (names) or two names (birth dates), and the threshold keeps the
+    model's own expected precision: fewer links than a labelled fit, as precise. Point
+    HST_PERSON_MODEL at the file to have the stream use it, then `hst matching refile`.
     """
+    from pipeline.generate.linkage_em import TooFewPairsError, fit_unlabelled
     from pipeline.generate.linkage_fit import fit_model, u_pair_count, write_model
 
-    reports = _labelled(labelled)
+    reports = _labelled(labelled, unlabelled=unlabelled)
     rules = tuple(r.strip() for r in blocking.split(",") if r.strip())
-    unknown = set(rules) - {"ky", "kmd", "kk", "kf", "dob"}
+    unknown = set(rules) - set(BLOCKING_RULES)
     if unknown:
         msg = f"unknown blocking rules: {', '.join(sorted(unknown))}"
         raise typer.BadParameter(msg, param_hint="--blocking")
@@ -88,19 +104,19 @@ def fit(
         console=console,
     )
     with progress:
-        task = progress.add_task(
-            f"estimating u on {len(reports):,} reports",
-            total=u_pair_count(reports, samples),
-        )
-        model = fit_model(
-            reports,
-            name,
-            str(labelled.name),
-            samples,
-            precision,
-            blocking=rules,
-            advance=lambda k: progress.advance(task, k),
-        )
+        total = samples if unlabelled else u_pair_count(reports, samples)
+        task = progress.add_task(f"estimating u on {len(reports):,} reports", total=total)
+        advance = lambda k: progress.advance(task, k)  # noqa: E731
+        try:
+            if unlabelled:
+                model = fit_unlabelled([r.ref for r in reports], name, str(labelled.name),
+                                       samples, precision, blocking=rules, advance=advance)  # fmt: skip
+            else:
+                model = fit_model(reports, name, str(labelled.name), samples, precision,
+                                  blocking=rules, advance=advance)  # fmt: skip
+        except TooFewPairsError as e:
+            console.print(f"[red]error:[/] {labelled}: {e}", soft_wrap=True)
+            raise typer.Exit(1) from None
     write_model(model, out)
     console.print(
         f"{name}: threshold {model.threshold}, prior {model.prior:.3g}, blocking "

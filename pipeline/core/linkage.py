@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # matching imports this module; a reference needs no import a
 
 DEFAULT_MODEL = "person-hst-v1"
 DEFAULT_BLOCKING = ("ky", "kmd", "kk", "dob")
+BLOCKING_RULES = ("ky", "kmd", "kk", "kf", "dob", "ppy")  # every rule ``blocking_keys`` knows
 U_SAMPLES = 2_000_000  # pairs of different persons a fit estimates u on, at most
 RARE_BELOW = 0.003  # a name key on fewer than this share of a population's reports is rare
 LABELS = {"birth": "birth date"}  # how a link's reason names a comparison, if not by name

@@ -313,12 +313,13 @@ class LabelledError(PermanentError, ValueError):
     """A labelled-reports file that cannot be read, naming the line and the field."""
 
 
-def read_labelled(path: Path) -> list[Report]:
+def read_labelled(path: Path, *, labelled: bool = True) -> list[Report]:
     """Labelled person reports from NDJSON, one per line.
 
     ``{"entity": "<who the person really is>", "person": {<an HST message's person, JSON
     form>}, "source_ncb": "ITA", "variant": "<optional kind, for the per-kind figures>"}``.
-    Two lines with one ``entity`` are two reports of one person.
+    Two lines with one ``entity`` are two reports of one person. ``labelled=False``: the
+    entity is not read (each line is its own).
     """
     out: list[Report] = []
     with path.open(encoding="utf-8") as lines:
@@ -330,7 +331,12 @@ def read_labelled(path: Path) -> list[Report]:
             except json.JSONDecodeError as e:
                 msg = f"{path}:{number}: not JSON ({e.msg})"
                 raise LabelledError(msg) from e
-            if not isinstance(item, dict) or not isinstance(item.get("entity"), str):
+            if not isinstance(item, dict):
+                msg = f"{path}:{number}: an object is required"
+                raise LabelledError(msg)
+            if not labelled:
+                item["entity"] = f"line-{number}"
+            if not isinstance(item.get("entity"), str):
                 msg = f"{path}:{number}: entity: a string naming the person is required"
                 raise LabelledError(msg)
             person = item.get("person")

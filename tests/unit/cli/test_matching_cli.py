@@ -50,6 +50,28 @@ def test_a_model_fitted_on_labelled_reports_is_written_and_judged(
     assert "person-test-v1 on pairs.ndjson" in judged.output
 
 
+def test_a_model_fitted_on_reports_without_labels_is_written(tmp_path: Path) -> None:
+    data = generate(GeneratorConfig(count=1500, seed=73))
+    path = tmp_path / "reports.ndjson"  # what an NCB has: persons, nobody's identity
+    lines = [{"person": p, "source_ncb": m["source_ncb"]}
+             for m in data.messages for p in m.get("persons") or []]  # fmt: skip
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    model_file = tmp_path / "person-em-v1.json"
+    fitted = runner.invoke(
+        app,
+        ["matching", "fit", str(path), "--unlabelled", "--name", "person-em-v1",
+         "-o", str(model_file), "--samples", "20000", "--blocking", "ky,kmd,dob"],
+    )  # fmt: skip
+    assert fitted.exit_code == 0, fitted.output
+    assert "20000/20000" in fitted.output
+    model = load_model(str(model_file))
+    assert model.version == "person-em-v1" and 0.5 <= model.threshold < 1
+    assert model.notes[0].startswith("unlabelled: EM over")
+    assert model.weight_of("birth", "exact") > 5 > model.weight_of("birth", "else")
+    without = runner.invoke(app, ["matching", "fit", str(path), "--name", "x", "-o", "m.json"])
+    assert without.exit_code == 1 and "reports.ndjson:1: entity" in without.output
+
+
 def test_a_bad_line_is_named_with_its_field(tmp_path: Path) -> None:
     path = tmp_path / "bad.ndjson"
     good = {"entity": "a", "person": {"name": {"given_name": "Omar", "family_name": "Said"}}}

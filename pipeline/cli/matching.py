@@ -62,8 +62,14 @@ def fit(
     labelled: Path = typer.Argument(..., help="Reports (NDJSON), labelled unless --unlabelled."),
     name: str = typer.Option(..., "--name", help="The model's version, e.g. person-ita-v1."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON)."),
-    precision: float = typer.Option(
-        0.995, min=0.5, max=1.0, help="Precision the threshold must keep on these reports."
+    precision: float | None = typer.Option(
+        None,
+        min=0.5,
+        max=1.0,
+        help="Precision the threshold must keep on these reports (default 0.995; 0.999 "
+        "with --unlabelled, where it is the model's own estimate, optimistic among common "
+        "names).",
+        show_default=False,
     ),
     samples: int = typer.Option(
         U_SAMPLES,
@@ -91,6 +97,7 @@ def fit(
     from pipeline.generate.linkage_fit import fit_model, u_pair_count, write_model
 
     reports = _labelled(labelled, unlabelled=unlabelled)
+    precision = precision or (0.999 if unlabelled else 0.995)
     rules = tuple(r.strip() for r in blocking.split(",") if r.strip())
     unknown = set(rules) - set(BLOCKING_RULES)
     if unknown:

@@ -73,5 +73,6 @@ def test_a_model_fitted_without_labels_is_precise_on_held_out_reports() -> None:
         reports("report"), model.keys, lambda a, b: model.score(a, b).probability, model.threshold
     )
     fuzzy = held_out.fuzzy["all"]
-    # The recordlinkage rule finds 0.455 at precision 0.994 on these pairs.
-    assert fuzzy.precision >= 0.99 and fuzzy.recall >= 0.5, fuzzy
+    # About half the pairs (0.500 here), as many as recordlinkage's rule finds with labels
+    # (0.455, at precision 0.994); a labelled fit finds 0.766.
+    assert fuzzy.precision >= 0.995 and fuzzy.recall >= 0.45, fuzzy

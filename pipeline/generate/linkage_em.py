@@ -37,10 +37,10 @@ from pipeline.core.linkage import (
 from pipeline.core.matching import PersonRef
 from pipeline.errors import PermanentError
 from pipeline.generate.evaluate import MAX_BLOCK
+from pipeline.generate.linkage_fit import THRESHOLDS
 
 EM_ROUNDS = 40
 MIN_PAIRS = 50  # pairs sharing a birth date (or two names) below which EM has nothing to go on
-THRESHOLDS = (*(round(0.5 + i / 100, 2) for i in range(50)), 0.995, 0.999, 0.9999)
 
 Levels = dict[str, dict[str, float]]
 

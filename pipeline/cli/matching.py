@@ -221,11 +221,10 @@ def refile(
 def links() -> None:
     """Fuzzy links in the index by the person model that made them.
 
-    Each fuzzy link records its model (``model``: version and a digest of its weights). After
-    a new model and ``hst matching refile``, every link the new model makes carries its
-    stamp; a link still stamped by an earlier model is one the new model did not make again
-    (no link is withdrawn: review them in Kibana, ``kind:fuzzy_person and not model:"<the
-    current stamp>"``).
+    Each fuzzy link records its model: version and a digest of its weights. After a new
+    model and `hst matching refile`, every link the new model makes carries its stamp; a
+    link still stamped by an earlier model is one the new model did not make again. No link
+    is withdrawn: review them in Kibana (kind:fuzzy_person and not model:"<the stamp>").
     """
     from pipeline.cli import common
     from pipeline.search.client import sync_client

@@ -199,6 +199,41 @@ def _person_linkage() -> None:
         + ", ".join(f"p≥{t:g}: P {c.precision:.3f} R {c.recall:.3f}" for t, c in after.curve)
     )
     _second_held_out(model)
+    _without_labels(model)
+
+
+def _without_labels(labelled: Model) -> None:
+    """A model fitted on the tune reports without their labels, on both held-out sets."""
+    from pipeline.generate.linkage_em import fit_unlabelled
+    from pipeline.generate.linkage_eval import evaluate_linkage
+    from pipeline.generate.linkage_set import febrl_file, reports
+
+    if febrl_file("dataset4b.csv") is None:
+        return
+    with common.console.status("fitting a model on FEBRL 1-2 without their labels..."):
+        tune = [r.ref for r in reports("tune")]
+        model = fit_unlabelled(tune, "unlabelled", "FEBRL 1-2", blocking=labelled.blocking)
+    table = Table(
+        "variant",
+        "FEBRL 3: precision / recall",
+        "FEBRL 4: precision / recall",
+        title=f"fitted without labels (hst matching fit --unlabelled on FEBRL 1-2): threshold "
+        f"{model.threshold}",
+    )
+    found = {}
+    for split in ("report", "second"):
+        found[split] = evaluate_linkage(
+            reports(split), model.keys, lambda a, b: model.score(a, b).probability, model.threshold
+        ).fuzzy
+    for v in sorted(found["report"]):
+        if v == "decoy":
+            continue
+        cells = [
+            f"{c.precision:.3f} / {c.recall:.3f}" if (c := found[s].get(v)) else "-"
+            for s in ("report", "second")
+        ]
+        table.add_row(v, *cells)
+    common.console.print(table)
 
 
 def _second_held_out(model: Model) -> None:

@@ -113,7 +113,10 @@ def fit(
     with progress:
         total = samples if unlabelled else u_pair_count(reports, samples)
         task = progress.add_task(f"estimating u on {len(reports):,} reports", total=total)
-        advance = lambda k: progress.advance(task, k)  # noqa: E731
+
+        def advance(pairs: int) -> None:
+            progress.advance(task, pairs)
+
         try:
             if unlabelled:
                 model = fit_unlabelled([r.ref for r in reports], name, str(labelled.name),

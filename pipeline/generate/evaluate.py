@@ -182,6 +182,22 @@ class NetworkAgreement:
         return 1 - self.merged / self.found if self.found else 1.0
 
 
+def candidate_pairs(keys_of: Iterable[Iterable[str]]) -> set[tuple[int, int]]:
+    """Index pairs (i < j) of items filed under one key; a block over ``MAX_BLOCK`` is skipped.
+
+    ``keys_of``: each item's blocking keys, in item order.
+    """
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, keys in enumerate(keys_of):
+        for key in set(keys):
+            blocks[key].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) <= MAX_BLOCK:
+            pairs |= {(a, b) for x, a in enumerate(members) for b in members[x + 1 :]}
+    return pairs
+
+
 def components(pairs: Iterable[tuple[str, str]], nodes: Iterable[str]) -> dict[str, str]:
     """Each node's root in the connected components of ``pairs`` (union-find)."""
     parent: dict[str, str] = {n: n for n in nodes}

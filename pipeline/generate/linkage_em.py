@@ -36,7 +36,7 @@ from pipeline.core.linkage import (
 )
 from pipeline.core.matching import PersonRef
 from pipeline.errors import PermanentError
-from pipeline.generate.evaluate import MAX_BLOCK
+from pipeline.generate.evaluate import candidate_pairs
 from pipeline.generate.linkage_fit import THRESHOLDS
 
 EM_ROUNDS = 40
@@ -75,21 +75,10 @@ def _u_from_random_pairs(
     }
 
 
-def _pairs_sharing(persons: Sequence[PersonRef], rule: str) -> list[tuple[int, int]]:
-    """Pairs of reports (of different messages) filed under one key of ``rule``."""
-    blocks: dict[str, list[int]] = {}
-    for i, person in enumerate(persons):
-        for key in blocking_keys(person, (rule,)):
-            blocks.setdefault(key, []).append(i)
-    pairs = set()
-    for members in blocks.values():
-        if len(members) > MAX_BLOCK:
-            continue
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                if persons[i].message_id != persons[j].message_id:
-                    pairs.add((i, j))
-    return sorted(pairs)
+def _pairs_sharing(persons: Sequence[PersonRef], rules: Sequence[str]) -> list[tuple[int, int]]:
+    """Pairs of reports (of different messages) filed under one key of ``rules``."""
+    pairs = candidate_pairs(blocking_keys(person, rules) for person in persons)
+    return sorted((i, j) for i, j in pairs if persons[i].message_id != persons[j].message_id)
 
 
 def expectation_maximisation(
@@ -145,10 +134,8 @@ def _patterns(
 
 def candidate_probabilities(model: Model, persons: Sequence[PersonRef]) -> list[float]:
     """The probability of every candidate pair (filed under one of the model's keys)."""
-    pairs: set[tuple[int, int]] = set()
-    for rule in model.blocking:
-        pairs.update(_pairs_sharing(persons, rule))
-    return [model.score(persons[i], persons[j]).probability for i, j in sorted(pairs)]
+    pairs = _pairs_sharing(persons, model.blocking)
+    return [model.score(persons[i], persons[j]).probability for i, j in pairs]
 
 
 def choose_threshold(probabilities: Sequence[float], precision: float) -> float:
@@ -177,8 +164,8 @@ def fit_unlabelled(
     common_list = common_keys(persons)
     common = frozenset(common_list)
     u = _u_from_random_pairs(persons, common, samples, seed, advance)
-    by_birth = _pairs_sharing(persons, "dob")
-    by_names = _pairs_sharing(persons, "kk")
+    by_birth = _pairs_sharing(persons, ("dob",))
+    by_names = _pairs_sharing(persons, ("kk",))
     for rule, pairs in (("a full birth date", by_birth), ("two name keys", by_names)):
         if len(pairs) < MIN_PAIRS:
             msg = (

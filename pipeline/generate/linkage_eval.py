@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.core.matching import PersonRef
-from pipeline.generate.evaluate import MAX_BLOCK, components
+from pipeline.generate.evaluate import candidate_pairs, components
 from pipeline.generate.linkage_set import Report, substituted
 
 Pair = tuple[str, str]
@@ -114,15 +114,10 @@ def evaluate_linkage(
         if by_id[a].entity != by_id[b].entity and "decoy" in (by_id[a].variant, by_id[b].variant)
     )
     # Candidates: pairs filed under a common key.
-    blocks: dict[str, list[str]] = defaultdict(list)
-    for r in reports:
-        for key in set(blocker(r.ref)):
-            blocks[key].append(r.report_id)
-    candidates: set[Pair] = set()
-    for members in blocks.values():
-        if len(members) > MAX_BLOCK:
-            continue
-        candidates |= {_pair(a, b) for i, a in enumerate(members) for b in members[i + 1 :]}
+    candidates = {
+        _pair(reports[i].report_id, reports[j].report_id)
+        for i, j in candidate_pairs(blocker(r.ref) for r in reports)
+    }
     variant_of = {p: _variant(by_id[p[0]], by_id[p[1]]) for p in true_pairs}
     completeness: dict[str, float] = {}
     for v in sorted(set(variant_of.values())):

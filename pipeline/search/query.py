@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.core.enrich import normalise_document_number, normalise_phone
+from pipeline.core.matching import FUZZY
 from pipeline.core.names import name_keys
 from pipeline.errors import HstError
 
@@ -104,8 +105,6 @@ NO_STAMP = "(none)"  # links made before each fuzzy link recorded its model
 
 def fuzzy_links_by_model(es: Any, links_alias: str) -> dict[str, int]:
     """How many fuzzy links each person model made (``model`` of ``hst-links``), most first."""
-    from pipeline.core.matching import FUZZY
-
     response = es.search(
         index=links_alias,
         size=0,

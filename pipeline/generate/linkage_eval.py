@@ -13,8 +13,8 @@ For a blocker (the keys a person is filed under) and a scorer (a pair's score), 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pipeline.core.matching import PersonRef
@@ -184,3 +184,74 @@ def evaluate_linkage(
         curve=[(t, counts(t)["all"]) for t in curve],
         clustered=clustered(),
     )
+
+
+def level_ceiling(
+    reports: Sequence[Report],
+    blocker: Callable[[PersonRef], Iterable[str]],
+    compare: Callable[[PersonRef, PersonRef], Hashable],
+    precision: float = 0.99,
+) -> dict[str, float]:
+    """The highest recall per kind any matcher seeing only ``compare``'s levels could reach.
+
+    Pairs are grouped by their combination of comparison levels; for each kind, whole
+    combinations are linked best first, by that kind's precision *judged with the labels*,
+    as long as the kind's precision stays at ``precision`` or above. A bound, not a result:
+    no matcher can tell apart two pairs with the same combination, this one is told which
+    combinations are cleanest, and it may choose per kind (a matcher does not know a pair's
+    kind). True pairs count whether or not blocking made them
+    candidates, pairs of different persons only when it did (what a matcher could link
+    wrongly). As in ``evaluate_linkage``, a false link counts against the kinds of both
+    reports. "mixed" pairs (two variants) are judged among all links: its figure is its
+    share of the combinations the "all" ceiling links. Pairs sharing an identifier are left
+    out (strong links find them).
+    """
+    idx = {r.report_id: i for i, r in enumerate(reports)}
+    true_of: dict[Hashable, Counter[str]] = defaultdict(Counter)
+    false_of: dict[Hashable, Counter[str]] = defaultdict(Counter)
+    totals: Counter[str] = Counter()
+    true_pairs = set()
+    for a, b in pairs_of_one_person(reports):
+        i, j = sorted((idx[a.report_id], idx[b.report_id]))
+        true_pairs.add((i, j))
+        if set(a.ref.identifiers) & set(b.ref.identifiers):
+            continue
+        combination = compare(a.ref, b.ref)
+        for kind in (_variant(a, b), "all"):
+            totals[kind] += 1
+            true_of[combination][kind] += 1
+    for i, j in candidate_pairs(blocker(r.ref) for r in reports):
+        a, b = reports[i], reports[j]
+        if (i, j) in true_pairs or set(a.ref.identifiers) & set(b.ref.identifiers):
+            continue
+        kinds = {r.variant for r in (a, b)} - {"original", "decoy"}
+        false_of[compare(a.ref, b.ref)].update([*kinds, "all"])
+
+    def bound(kind: str) -> float:
+        """True pairs of the best selection: cleanest first, the last one in part.
+
+        Cumulative precision only falls along the ranking, so this greedy fill (the last
+        combination taken in the part that keeps ``precision``) is the linear relaxation's
+        optimum: no selection of whole combinations finds more.
+        """
+        judged = "all" if kind == "mixed" else kind
+        ranked = sorted(
+            (c for c in true_of if true_of[c][judged]),
+            key=lambda c: -true_of[c][judged] / (true_of[c][judged] + false_of[c][judged]),
+        )
+        found = wrong = 0.0
+        counted = 0.0  # of ``kind`` (differs from ``found`` for "mixed")
+        for combination in ranked:
+            t, f = true_of[combination][judged], false_of[combination][judged]
+            share = 1.0
+            room = found - precision * (found + wrong)  # false links the selection can take
+            if room < precision * (t + f) - t:
+                share = max(room, 0.0) / (precision * (t + f) - t)
+            found, wrong = found + share * t, wrong + share * f
+            counted += share * true_of[combination][kind]
+            if share < 1:
+                break
+        return counted
+
+    ceiling = {kind: bound(kind) / total for kind, total in totals.items()}
+    return ceiling

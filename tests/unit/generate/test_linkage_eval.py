@@ -1,0 +1,91 @@
+"""The ceiling of comparison levels: what no matcher seeing only them could beat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.core import linkage
+from pipeline.core.matching import PersonRef
+from pipeline.generate.linkage_eval import level_ceiling
+from pipeline.generate.linkage_set import Report, febrl_file, read_labelled, reports
+
+# Three persons reported twice under one full name; John Smith also as John Brown; another
+# John (Jones) once: "same given name, other family name" holds one true pair and two
+# pairs of different persons.
+_LINES = [
+    ("ann", "ann lee", "original"),
+    ("ann", "ann lee", "typo"),
+    ("bob", "bob kay", "original"),
+    ("bob", "bob kay", "typo"),
+    ("cyd", "cyd orr", "original"),
+    ("cyd", "cyd orr", "typo"),
+    ("john", "john smith", "original"),
+    ("john", "john brown", "typo"),
+    ("jones", "john jones", "original"),
+]
+
+
+def _reports(tmp_path: Path) -> list[Report]:
+    path = tmp_path / "labelled.ndjson"
+    lines = []
+    for entity, name, variant in _LINES:
+        given, family = name.split()
+        person = {"name": {"given_name": given, "family_name": family}}
+        lines.append(json.dumps({"entity": entity, "person": person, "variant": variant}))
+    path.write_text("\n".join(lines) + "\n")
+    return read_labelled(path)
+
+
+def _tokens(ref: PersonRef) -> list[str]:
+    return ref.name.split()
+
+
+def _names_agree(a: PersonRef, b: PersonRef) -> tuple[bool, bool]:
+    (ga, fa), (gb, fb) = _tokens(a), _tokens(b)
+    return ga == gb, fa == fb
+
+
+def _one_block(_ref: PersonRef) -> list[str]:
+    return ["everyone"]
+
+
+def test_a_combination_as_common_among_strangers_as_among_pairs_is_out_of_reach(
+    tmp_path: Path,
+) -> None:
+    found = level_ceiling(_reports(tmp_path), _one_block, _names_agree, precision=0.99)
+    # 3 of 4 true pairs have a full name no two persons share; the fourth's combination
+    # holds 1 true pair against 2 namesakes (1 with a typo report): a sliver of it keeps 0.99.
+    assert 0.75 <= found["all"] < found["typo"] < 0.76
+
+
+def test_a_lower_precision_admits_the_namesakes(tmp_path: Path) -> None:
+    found = level_ceiling(_reports(tmp_path), _one_block, _names_agree, precision=0.5)
+    assert found["typo"] == 1.0
+
+
+def test_pairs_of_different_persons_count_only_when_blocking_pairs_them(tmp_path: Path) -> None:
+    def by_family(ref: PersonRef) -> list[str]:
+        return [_tokens(ref)[1]]
+
+    # Smith ~ Brown (the true pair) is no candidate but counts; Jones meets no John.
+    found = level_ceiling(_reports(tmp_path), by_family, _names_agree, precision=0.99)
+    assert found["typo"] == 1.0
+
+
+@pytest.mark.skipif(febrl_file("dataset3.csv") is None, reason="FEBRL data not installed")
+def test_the_shipped_model_stays_under_its_levels_ceiling_on_held_out_reports() -> None:
+    model = linkage.load_model("person-febrl-v1")
+    held_out = reports("report")
+
+    def combination(a: PersonRef, b: PersonRef) -> tuple[str, ...]:
+        return tuple(c.level for c in model.score(a, b).contributions)
+
+    ceiling = level_ceiling(held_out, model.keys, combination, precision=0.99)
+    # Reports without a birth date: a name FEBRL replaced leaves one name and nationality,
+    # which namesakes share as often as true pairs do.
+    assert ceiling["no_birth"] < 0.90
+    assert ceiling["typo"] > ceiling["no_birth"]
+    assert all(0 < v <= 1 for v in ceiling.values())

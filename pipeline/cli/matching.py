@@ -141,8 +141,17 @@ def evaluate(
         DEFAULT_MODEL, "--model", help="A shipped model's name or a model file's path."
     ),
 ) -> None:
-    """Pair completeness, strong and fuzzy precision and recall (per kind) of a model."""
-    from pipeline.generate.linkage_eval import evaluate_linkage
+    """Pair completeness, strong and fuzzy precision and recall (per kind) of a model.
+
+    "reachable" is the highest recall any matcher comparing what this model compares could
+    reach at precision 0.99, told by the labels which combinations of levels are clean: a
+    kind far under it is the model's to gain; one near it is what the reports hold.
+    """
+    from pipeline.generate.linkage_eval import (
+        REACHABLE_PRECISION,
+        evaluate_linkage,
+        level_ceiling,
+    )
 
     reports = _labelled(labelled)
     try:
@@ -157,11 +166,13 @@ def evaluate(
         model.threshold,
         curve=(0.5, 0.8, 0.9, 0.95, 0.99),
     )
+    reachable = level_ceiling(reports, model.keys, model.combination, REACHABLE_PRECISION)
     table = Table(
         "kind",
         "pair completeness",
         "precision",
         "recall",
+        f"reachable at P≥{REACHABLE_PRECISION:g}",
         title=f"{model.version} on {labelled.name}: {result.reports:,} reports, "
         f"{result.true_pairs:,} true pairs (fuzzy: pairs that share no identifier)",
     )
@@ -171,6 +182,7 @@ def evaluate(
             f"{result.completeness.get(kind, 0):.3f}",
             f"{counts.precision:.3f}",
             f"{counts.recall:.3f}",
+            f"{reachable[kind]:.3f}" if kind in reachable else "-",
         )
     console.print(table)
     console.print(

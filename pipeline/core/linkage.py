@@ -528,6 +528,10 @@ class Model:
         """log2 of the prior odds that two reports are of one person."""
         return math.log2(self.prior / (1 - self.prior))
 
+    def combination(self, a: PersonRef, b: PersonRef) -> tuple[str, ...]:
+        """The pair's level of each comparison, in ``LEVELS`` order (all its score sees)."""
+        return tuple(levels(a, b, self._common).values())
+
     def score(self, a: PersonRef, b: PersonRef) -> Match:
         """The pair's weight, probability and explanation."""
         found = levels(a, b, self._common)

@@ -48,6 +48,7 @@ def test_a_model_fitted_on_labelled_reports_is_written_and_judged(
     assert judged.exit_code == 0, judged.output
     assert "strong identifiers: precision 1.000, recall 1.000" in judged.output
     assert "person-test-v1 on pairs.ndjson" in judged.output
+    assert "reachable at P≥0.99" in judged.output
 
 
 def test_a_model_fitted_on_reports_without_labels_is_written(tmp_path: Path) -> None:

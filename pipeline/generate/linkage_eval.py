@@ -193,21 +193,21 @@ def level_ceiling(
     compare: Callable[[PersonRef, PersonRef], Hashable],
     precision: float = REACHABLE_PRECISION,
 ) -> dict[str, float]:
-    """The highest recall per kind any matcher seeing only ``compare``'s levels could reach.
+    """The highest recall per kind a matcher scoring ``compare``'s levels could reach here.
 
-    Pairs are grouped by their combination of comparison levels; for each kind, whole
-    combinations are linked best first, by that kind's precision *judged with the labels*,
-    as long as the kind's precision stays at ``precision`` or above. A bound, not a result:
-    no matcher can tell apart two pairs with the same combination, this one is told which
-    combinations are cleanest, and it may choose per kind (a matcher does not know a pair's
-    kind). True pairs count whether or not blocking made them
-    candidates, pairs of different persons only when it did (what a matcher could link
-    wrongly). As in ``evaluate_linkage``, a false link counts against the kinds of both
-    reports. "mixed" pairs (two variants) are judged among all links: its figure is its
-    share of the combinations the "all" ceiling links. Pairs sharing an identifier are left
-    out (strong links find them).
+    The candidate pairs (``blocker``'s, the only pairs a matcher scores) are grouped by their
+    combination of comparison levels; for each kind, whole combinations are linked best
+    first, by that kind's precision *judged with the labels*, as long as the kind's
+    precision stays at ``precision`` or above. A bound, not a result: no matcher can tell
+    apart two pairs with the same combination, this one is told which combinations are
+    cleanest, and it may choose per kind (a matcher does not know a pair's kind). It is the
+    bound of this blocking (pair completeness bounds it in turn). As in ``evaluate_linkage``,
+    a false link counts against the kinds of both reports; "mixed" pairs (two variants) are
+    judged among all links, their figure being their share of what the "all" bound links.
+    Pairs sharing an identifier are left out (strong links find them).
     """
     idx = {r.report_id: i for i, r in enumerate(reports)}
+    candidates = set(candidate_pairs(blocker(r.ref) for r in reports))
     true_of: dict[Hashable, Counter[str]] = defaultdict(Counter)
     false_of: dict[Hashable, Counter[str]] = defaultdict(Counter)
     totals: Counter[str] = Counter()
@@ -217,13 +217,13 @@ def level_ceiling(
         true_pairs.add((i, j))
         if set(a.ref.identifiers) & set(b.ref.identifiers):
             continue
-        combination = compare(a.ref, b.ref)
-        for kind in (_variant(a, b), "all"):
-            totals[kind] += 1
-            true_of[combination][kind] += 1
-    for i, j in candidate_pairs(blocker(r.ref) for r in reports):
+        kinds = (_variant(a, b), "all")
+        totals.update(kinds)
+        if (i, j) in candidates:
+            true_of[compare(a.ref, b.ref)].update(kinds)
+    for i, j in candidates - true_pairs:
         a, b = reports[i], reports[j]
-        if (i, j) in true_pairs or set(a.ref.identifiers) & set(b.ref.identifiers):
+        if set(a.ref.identifiers) & set(b.ref.identifiers):
             continue
         kinds = {r.variant for r in (a, b)} - {"original", "decoy"}
         false_of[compare(a.ref, b.ref)].update([*kinds, "all"])

@@ -8,7 +8,10 @@ For a blocker (the keys a person is filed under) and a scorer (a pair's score), 
 - fuzzy links: precision and recall at a threshold, on the true pairs that share no
   identifier (the pairs only fuzzy matching can find), per variant, and the curve over
   thresholds. A pair's variant is that of its non-original report ("mixed" when both are
-  duplicates with different variants).
+  duplicates with different variants); a false link counts against each report's variant
+  (and "mixed" when they are two different ones);
+- the reachable recall (``level_ceiling``): the most any matcher on the same levels could
+  link at a precision.
 """
 
 from __future__ import annotations
@@ -82,6 +85,16 @@ def _variant(a: Report, b: Report) -> str:
     return kinds.pop() if len(kinds) == 1 else ("original" if not kinds else "mixed")
 
 
+def _charged(a: Report, b: Report) -> set[str]:
+    """The kinds a false link between ``a`` and ``b`` counts against.
+
+    Each report's variant, and "mixed" when both are variants and differ: the kind the
+    pair would have were it true.
+    """
+    kinds = {r.variant for r in (a, b)} - {"original", "decoy"}
+    return kinds | {"mixed"} if len(kinds) == 2 else kinds
+
+
 def evaluate_linkage(
     reports: Sequence[Report],
     blocker: Callable[[PersonRef], Iterable[str]],
@@ -120,6 +133,7 @@ def evaluate_linkage(
         for i, j in candidate_pairs(blocker(r.ref) for r in reports)
     }
     variant_of = {p: _variant(by_id[p[0]], by_id[p[1]]) for p in true_pairs}
+    kinds = set(variant_of.values())  # a kind no true pair has gets no row
     completeness: dict[str, float] = {}
     for v in sorted(set(variant_of.values())):
         of_variant = [p for p in true_pairs if variant_of[p] == v]
@@ -141,10 +155,8 @@ def evaluate_linkage(
                 out["all"].tp += 1
             else:
                 out["all"].fp += 1
-                # A false link counts against both reports' variants.
-                for r in (by_id[p[0]], by_id[p[1]]):
-                    if r.variant not in ("original", "decoy"):
-                        out[r.variant].fp += 1
+                for kind in _charged(by_id[p[0]], by_id[p[1]]) & kinds:
+                    out[kind].fp += 1
         for p in wanted - linked:
             out[variant_of[p]].fn += 1
             out["all"].fn += 1
@@ -201,10 +213,9 @@ def level_ceiling(
     precision stays at ``precision`` or above. A bound, not a result: no matcher can tell
     apart two pairs with the same combination, this one is told which combinations are
     cleanest, and it may choose per kind (a matcher does not know a pair's kind). It is the
-    bound of this blocking (pair completeness bounds it in turn). As in ``evaluate_linkage``,
-    a false link counts against the kinds of both reports; "mixed" pairs (two variants) are
-    judged among all links, their figure being their share of what the "all" bound links.
-    Pairs sharing an identifier are left out (strong links find them).
+    bound of this blocking (pair completeness bounds it in turn). A false link counts
+    against the kinds ``evaluate_linkage`` charges it to. Pairs sharing an identifier are
+    left out (strong links find them).
     """
     idx = {r.report_id: i for i, r in enumerate(reports)}
     candidates = set(candidate_pairs(blocker(r.ref) for r in reports))
@@ -225,8 +236,7 @@ def level_ceiling(
         a, b = reports[i], reports[j]
         if set(a.ref.identifiers) & set(b.ref.identifiers):
             continue
-        kinds = {r.variant for r in (a, b)} - {"original", "decoy"}
-        false_of[compare(a.ref, b.ref)].update([*kinds, "all"])
+        false_of[compare(a.ref, b.ref)].update([*_charged(a, b), "all"])
 
     def bound(kind: str) -> float:
         """True pairs of the best selection: cleanest first, the last one in part.
@@ -235,24 +245,21 @@ def level_ceiling(
         combination taken in the part that keeps ``precision``) is the linear relaxation's
         optimum: no selection of whole combinations finds more.
         """
-        judged = "all" if kind == "mixed" else kind
         ranked = sorted(
-            (c for c in true_of if true_of[c][judged]),
-            key=lambda c: -true_of[c][judged] / (true_of[c][judged] + false_of[c][judged]),
+            (c for c in true_of if true_of[c][kind]),
+            key=lambda c: -true_of[c][kind] / (true_of[c][kind] + false_of[c][kind]),
         )
         found = wrong = 0.0
-        counted = 0.0  # of ``kind`` (differs from ``found`` for "mixed")
         for combination in ranked:
-            t, f = true_of[combination][judged], false_of[combination][judged]
+            t, f = true_of[combination][kind], false_of[combination][kind]
             share = 1.0
             room = found - precision * (found + wrong)  # false links the selection can take
             if room < precision * (t + f) - t:
                 share = max(room, 0.0) / (precision * (t + f) - t)
             found, wrong = found + share * t, wrong + share * f
-            counted += share * true_of[combination][kind]
             if share < 1:
                 break
-        return counted
+        return found
 
     ceiling = {kind: bound(kind) / total for kind, total in totals.items()}
     return ceiling

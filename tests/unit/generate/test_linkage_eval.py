@@ -28,14 +28,15 @@ _LINES = [
 ]
 
 
-def _reports(tmp_path: Path) -> list[Report]:
+def _reports(tmp_path: Path, lines: list[tuple[str, str, str]] = _LINES) -> list[Report]:
+    """``(entity, "given family", variant)`` lines as an NCB's labelled reports."""
     path = tmp_path / "labelled.ndjson"
-    lines = []
-    for entity, name, variant in _LINES:
+    out = []
+    for entity, name, variant in lines:
         given, family = name.split()
         person = {"name": {"given_name": given, "family_name": family}}
-        lines.append(json.dumps({"entity": entity, "person": person, "variant": variant}))
-    path.write_text("\n".join(lines) + "\n")
+        out.append(json.dumps({"entity": entity, "person": person, "variant": variant}))
+    path.write_text("\n".join(out) + "\n")
     return read_labelled(path)
 
 
@@ -92,3 +93,19 @@ def test_the_shipped_model_stays_under_its_levels_ceiling_on_held_out_reports() 
     # Reports without a birth date: a name FEBRL replaced leaves one name and nationality,
     # which namesakes share as often as true pairs do.
     assert ceiling["no_birth"] < 0.90 < ceiling["typo"]
+
+
+def test_a_false_link_counts_once_against_each_kind_it_could_have_been(tmp_path: Path) -> None:
+    lines = [
+        ("ann", "ann lee", "original"),
+        ("ann", "ann lee", "typo"),
+        ("dan", "dan ray", "typo"),  # Dan's two reports: a pair of two variants ("mixed")
+        ("dan", "ray dan", "swapped"),
+    ]
+    found = evaluate_linkage(_reports(tmp_path, lines), _one_block, lambda _a, _b: 1.0, 0.5).fuzzy
+    # Ann's typo ~ Dan's typo counts once against typo; Ann's typo ~ Dan's swapped against
+    # typo and mixed; swapped, with no true pair of its own, gets no row.
+    assert (found["typo"].tp, found["typo"].fp) == (1, 3)
+    assert (found["mixed"].tp, found["mixed"].fp) == (1, 1)
+    assert "swapped" not in found
+    assert found["all"].fp == 4

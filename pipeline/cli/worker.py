@@ -48,8 +48,8 @@ def worker(
     logging.basicConfig(level=level)
     # Faust's worker leaves the root logger at DEBUG (its handler filters), so every debug
     # call in aiokafka and Faust built a record: 9 % of the worker's CPU under load
-    # (py-spy). The libraries' own loggers get the level asked for.
-    for library in ("aiokafka", "faust", "mode", "hst", "asyncio", "elasticsearch"):
+    # (py-spy). The libraries' and this package's loggers get the level asked for.
+    for library in ("aiokafka", "faust", "mode", "pipeline", "asyncio", "elasticsearch"):
         logging.getLogger(library).setLevel(level)
     # One line per HTTP request at INFO drowns the worker log.
     logging.getLogger("elastic_transport").setLevel(max(logging.WARNING, level))

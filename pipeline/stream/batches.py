@@ -22,7 +22,7 @@ from elasticsearch import ApiError, TransportError
 from pipeline.errors import HstError, TransientError
 from pipeline.search.bulk import error_status, retryable_status
 
-log = logging.getLogger("hst.worker")
+log = logging.getLogger(__name__)
 
 E = TypeVar("E")
 

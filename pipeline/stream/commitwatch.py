@@ -22,7 +22,7 @@ from typing import Any
 from pipeline.stream import metrics
 from pipeline.stream.faustfix import gaps_count, known_commit
 
-log = logging.getLogger("hst.worker")
+log = logging.getLogger(__name__)
 
 SEEK = "seek"  # first remedy: deliver the partition again from its committed offset
 SKIP = "skip"  # second: the hole holds no record

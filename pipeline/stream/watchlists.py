@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.core.screening import WatchEntry, WatchIndex, WatchListError, parse_watchlist
 
-log = logging.getLogger("hst.worker")
+log = logging.getLogger(__name__)
 
 SUFFIXES = {".csv": "csv", ".json": "json"}
 

@@ -208,10 +208,10 @@ def _person_linkage() -> None:
         "whose birth dates it did not rewrite (3+ digits): what reports of two persons look like"
     )
     common.console.print(
-        f"reachable: the highest recall any matcher comparing these levels could reach at "
-        f"precision {REACHABLE_PRECISION:g}, told by the labels which combinations are clean "
-        "(linkage_eval.level_ceiling): under it, the model's to gain; above 0.90 or not, what "
-        "the reports hold"
+        f"reachable: the highest recall any matcher comparing these levels on these candidates "
+        f"could reach at precision {REACHABLE_PRECISION:g}, told by the labels which "
+        "combinations of levels are clean (linkage_eval.level_ceiling): a recall under it is "
+        "the model's to gain, the bound itself what the reports hold"
     )
     common.console.print(
         "threshold curve (after): "

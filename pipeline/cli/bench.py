@@ -129,11 +129,7 @@ def _person_linkage() -> None:
     """The probabilistic matcher against the old one, on the held-out labelled reports."""
     from pipeline.core import linkage
     from pipeline.generate import baseline_matcher, rule_baseline
-    from pipeline.generate.linkage_eval import (
-        REACHABLE_PRECISION,
-        evaluate_linkage,
-        level_ceiling,
-    )
+    from pipeline.generate.linkage_eval import evaluate_linkage, level_ceiling
     from pipeline.generate.linkage_set import febrl_file, reports
 
     if febrl_file("dataset3.csv") is None:
@@ -209,7 +205,7 @@ def _person_linkage() -> None:
     )
     common.console.print(
         f"reachable: the highest recall any matcher comparing these levels on these candidates "
-        f"could reach at precision {REACHABLE_PRECISION:g}, told by the labels which "
+        f"could reach at precision {linkage.TARGET_PRECISION:g}, told by the labels which "
         "combinations of levels are clean (linkage_eval.level_ceiling): a recall under it is "
         "the model's to gain, the bound itself what the reports hold"
     )

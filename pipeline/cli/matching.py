@@ -20,6 +20,7 @@ from pipeline.core.linkage import (
     BLOCKING_RULES,
     DEFAULT_BLOCKING,
     DEFAULT_MODEL,
+    TARGET_PRECISION,
     U_SAMPLES,
     load_model,
 )
@@ -140,18 +141,22 @@ def evaluate(
     model_name: str = typer.Option(
         DEFAULT_MODEL, "--model", help="A shipped model's name or a model file's path."
     ),
+    precision: float = typer.Option(
+        TARGET_PRECISION,
+        "--precision",
+        min=0.5,
+        max=1.0,
+        help="The precision the reachable recall is computed at.",
+    ),
 ) -> None:
     """Pair completeness, strong and fuzzy precision and recall (per kind) of a model.
 
-    "reachable" is the highest recall any matcher comparing what this model compares could
-    reach at precision 0.99, told by the labels which combinations of levels are clean: a
-    kind far under it is the model's to gain; one near it is what the reports hold.
+    "reachable" is the highest recall any matcher comparing what this model compares (on
+    the same candidates) could reach at --precision, told by the labels which combinations
+    of levels are clean: a kind far under it is the model's to gain; one near it is what
+    the reports hold.
     """
-    from pipeline.generate.linkage_eval import (
-        REACHABLE_PRECISION,
-        evaluate_linkage,
-        level_ceiling,
-    )
+    from pipeline.generate.linkage_eval import evaluate_linkage, level_ceiling
 
     reports = _labelled(labelled)
     try:
@@ -166,13 +171,13 @@ def evaluate(
         model.threshold,
         curve=(0.5, 0.8, 0.9, 0.95, 0.99),
     )
-    reachable = level_ceiling(reports, model.keys, model.combination, REACHABLE_PRECISION)
+    reachable = level_ceiling(reports, model.keys, model.combination, precision)
     table = Table(
         "kind",
         "pair completeness",
         "precision",
         "recall",
-        f"reachable at P≥{REACHABLE_PRECISION:g}",
+        f"reachable at P≥{precision:g}",
         title=f"{model.version} on {labelled.name}: {result.reports:,} reports, "
         f"{result.true_pairs:,} true pairs (fuzzy: pairs that share no identifier)",
     )

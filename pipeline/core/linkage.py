@@ -53,6 +53,7 @@ DEFAULT_MODEL = "person-hst-v1"
 DEFAULT_BLOCKING = ("ky", "kmd", "kk", "dob")
 BLOCKING_RULES = ("ky", "kmd", "kk", "kf", "dob", "ppy")  # every rule ``blocking_keys`` knows
 U_SAMPLES = 2_000_000  # pairs of different persons a fit estimates u on, at most
+TARGET_PRECISION = 0.99  # what fuzzy links are judged against (the reachable recall's precision)
 RARE_BELOW = 0.003  # a name key on fewer than this share of a population's reports is rare
 LABELS = {"birth": "birth date"}  # how a link's reason names a comparison, if not by name
 # A level split off an older one scores as that one in a model fitted before the split.

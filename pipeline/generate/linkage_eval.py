@@ -20,12 +20,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pipeline.core.linkage import TARGET_PRECISION
 from pipeline.core.matching import PersonRef
 from pipeline.generate.evaluate import candidate_pairs, components
 from pipeline.generate.linkage_set import Report, substituted
 
 Pair = tuple[str, str]
-REACHABLE_PRECISION = 0.99  # the precision fuzzy links are held to
 
 
 @dataclass
@@ -203,7 +203,7 @@ def level_ceiling(
     reports: Sequence[Report],
     blocker: Callable[[PersonRef], Iterable[str]],
     compare: Callable[[PersonRef, PersonRef], Hashable],
-    precision: float = REACHABLE_PRECISION,
+    precision: float = TARGET_PRECISION,
 ) -> dict[str, float]:
     """The highest recall per kind a matcher scoring ``compare``'s levels could reach here.
 

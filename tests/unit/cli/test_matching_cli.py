@@ -49,6 +49,11 @@ def test_a_model_fitted_on_labelled_reports_is_written_and_judged(
     assert "strong identifiers: precision 1.000, recall 1.000" in judged.output
     assert "person-test-v1 on pairs.ndjson" in judged.output
     assert "reachable at P≥0.99" in judged.output
+    looser = runner.invoke(
+        app,
+        ["matching", "evaluate", str(labelled), "--model", str(model_file), "--precision", "0.9"],
+    )
+    assert looser.exit_code == 0 and "reachable at P≥0.9" in looser.output
 
 
 def test_a_model_fitted_on_reports_without_labels_is_written(tmp_path: Path) -> None:

@@ -254,10 +254,7 @@ def _without_labels(labelled: Model) -> None:
 def _second_held_out(model: Model) -> None:
     """The same model on FEBRL 4: one duplicate per person, a population twice as large."""
     from pipeline.generate import rule_baseline
-    from pipeline.generate.linkage_eval import (
-        evaluate_linkage,
-        level_ceiling,
-    )
+    from pipeline.generate.linkage_eval import evaluate_linkage, level_ceiling
     from pipeline.generate.linkage_set import febrl_file, reports
 
     if febrl_file("dataset4b.csv") is None:

@@ -85,6 +85,11 @@ def _variant(a: Report, b: Report) -> str:
     return kinds.pop() if len(kinds) == 1 else ("original" if not kinds else "mixed")
 
 
+def _share_identifier(a: Report, b: Report) -> bool:
+    """Whether two reports carry one identifier (a pair strong links find)."""
+    return bool(set(a.ref.identifiers) & set(b.ref.identifiers))
+
+
 def _charged(a: Report, b: Report) -> set[str]:
     """The kinds a false link between ``a`` and ``b`` counts against.
 
@@ -116,9 +121,7 @@ def evaluate_linkage(
         for i, a in enumerate(group)
         for b in group[i + 1 :]
     }
-    sharing = {
-        p for p in true_pairs if set(by_id[p[0]].ref.identifiers) & set(by_id[p[1]].ref.identifiers)
-    }
+    sharing = {p for p in true_pairs if _share_identifier(by_id[p[0]], by_id[p[1]])}
     strong_counts = Counts(
         len(strong & true_pairs), len(strong - true_pairs), len(sharing - strong)
     )
@@ -218,7 +221,7 @@ def level_ceiling(
     left out (strong links find them).
     """
     idx = {r.report_id: i for i, r in enumerate(reports)}
-    candidates = set(candidate_pairs(blocker(r.ref) for r in reports))
+    candidates = candidate_pairs(blocker(r.ref) for r in reports)
     true_of: dict[Hashable, Counter[str]] = defaultdict(Counter)
     false_of: dict[Hashable, Counter[str]] = defaultdict(Counter)
     totals: Counter[str] = Counter()
@@ -226,7 +229,7 @@ def level_ceiling(
     for a, b in pairs_of_one_person(reports):
         i, j = sorted((idx[a.report_id], idx[b.report_id]))
         true_pairs.add((i, j))
-        if set(a.ref.identifiers) & set(b.ref.identifiers):
+        if _share_identifier(a, b):
             continue
         kinds = (_variant(a, b), "all")
         totals.update(kinds)
@@ -234,7 +237,7 @@ def level_ceiling(
             true_of[compare(a.ref, b.ref)].update(kinds)
     for i, j in candidates - true_pairs:
         a, b = reports[i], reports[j]
-        if set(a.ref.identifiers) & set(b.ref.identifiers):
+        if _share_identifier(a, b):
             continue
         false_of[compare(a.ref, b.ref)].update([*_charged(a, b), "all"])
 
@@ -261,5 +264,4 @@ def level_ceiling(
                 break
         return found
 
-    ceiling = {kind: bound(kind) / total for kind, total in totals.items()}
-    return ceiling
+    return {kind: bound(kind) / total for kind, total in totals.items()}

@@ -8,6 +8,9 @@ watch finds such a hole after ``stall_after`` seconds and seeks the partition ba
 committed offset, so the missing records are delivered again (every effect is idempotent).
 A hole that is still there ``stall_after`` seconds after that seek holds no record (a
 transaction marker or a compacted offset): it is marked as a gap and the commit moves on.
+
+A partition the group never committed must be committed from where it begins: the watch
+learns its earliest offset (``faustfix.note_starts``), and a hole there is one like any other.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.stream import metrics
-from pipeline.stream.faustfix import gaps_count, known_commit
+from pipeline.stream.faustfix import gaps_count, known_commit, note_starts, start_of
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,8 @@ class CommitWatch:
         for tp in consumer.assignment():
             acked = consumer._acked.get(tp) or []
             committed = known_commit(consumer._committed_offset.get(tp))
+            if committed is None:  # never committed: the commit starts where it begins
+                committed = start_of(tp)
             if not acked or committed is None or min(acked) <= committed:
                 continue
             offset, since = self._waiting.get(tp, (committed, now))
@@ -74,9 +79,32 @@ class CommitWatch:
         self._sought = {tp: o for tp, o in self._sought.items() if tp in waiting}
         return found
 
+    async def learn_starts(self) -> None:
+        """Look up where the partitions never committed begin (their first commit starts there).
+
+        Looked up again on every round while they stay uncommitted: retention may move it.
+        """
+        consumer = self.consumer
+        fresh = [
+            tp
+            for tp in consumer.assignment()
+            if known_commit(consumer._committed_offset.get(tp)) is None
+        ]
+        if not fresh:
+            return
+        try:
+            starts = await consumer.earliest_offsets(*fresh)
+        except Exception as exc:  # a rebalance or a broker away: the next round asks again
+            log.debug("earliest offsets unknown for now: %r", exc)
+            return
+        note_starts({tp: offset for tp, offset in starts.items() if offset is not None})
+
     async def repair(self) -> list[Hole]:
-        """Apply each hole's remedy; return the holes found."""
+        """Learn where new partitions begin, apply each hole's remedy; return the holes found."""
         if self.consumer.app.rebalancing:  # offsets are being reset: nothing to judge
+            return []
+        await self.learn_starts()
+        if self.consumer.app.rebalancing:  # one began meanwhile
             return []
         found = self.holes()
         for hole in found:

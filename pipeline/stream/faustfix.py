@@ -28,6 +28,14 @@ the two-worker comparison without any kill lost 23 links):
   gives up when one record takes over 0.1 s to be handed over. Here it goes on until every
   record buffered when it began is handed over, or ``FLUSH_DEADLINE`` passed.
 
+And one way on a partition the group never committed: Faust commits its first run of
+acknowledged offsets wherever it starts. Records dropped in a rebalance at the start of the
+partition (Faust drops records below the last offset it read, and a stale fetch can move
+that offset past records not yet delivered) were committed over unprocessed: a rolling
+restart lost one message's links so (2026-12-07). Here such a partition commits only from
+where it begins (its earliest offset, where the group starts reading it), once that is
+known (``note_starts``, learnt by ``pipeline.stream.commitwatch``).
+
 Faust-streaming is pinned (``requirements.lock``); ``install`` refuses another version, so
 an upgrade makes someone re-check this against the new code.
 """
@@ -36,7 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import faust
@@ -53,6 +61,8 @@ FLUSH_DEADLINE = 30.0  # seconds a pre-commit flush of the producer buffer may t
 _done: weakref.WeakSet[Any] = weakref.WeakSet()
 _guarded: set[str] = set()
 _no_gaps: set[str] = set()
+# Where each partition the group never committed begins (its earliest offset).
+_starts: dict[Any, int] = {}
 
 
 def guard(topics: Iterable[str], internal: Iterable[str]) -> None:
@@ -64,6 +74,16 @@ def guard(topics: Iterable[str], internal: Iterable[str]) -> None:
 def mark_done(event: Any) -> None:
     """The event's effects are handed over: its acknowledgement may move the commit."""
     _done.add(event.message)
+
+
+def note_starts(starts: Mapping[Any, int]) -> None:
+    """Where partitions never committed begin: their first commit must start there."""
+    _starts.update(starts)
+
+
+def start_of(tp: Any) -> int | None:
+    """Where a partition never committed begins, once known (``note_starts``)."""
+    return _starts.get(tp)
 
 
 def gaps_count(topic: str) -> bool:
@@ -82,29 +102,29 @@ def known_commit(committed: int | None) -> int | None:
 
 
 def committable_offset(
-    acked: list[int], gaps: list[tuple[int, int]], committed: int | None
+    acked: list[int], gaps: list[tuple[int, int]], committed: int | None, start: int | None = None
 ) -> int | None:
     """The offset to commit: one past the run of handled offsets that starts at ``committed``.
 
     ``acked`` are acknowledged offsets (the run is removed from it), ``gaps`` half-open
     ranges of offsets known not to be records, ``committed`` the next offset the group would
-    read (None or -1 before the first commit). None when nothing can be committed.
+    read (None or -1 before the first commit), ``start`` where the partition begins (the
+    first offset the group reads when it never committed). None when nothing can be
+    committed, and before a first commit while ``start`` is unknown.
     """
-    if not acked:
+    first = known_commit(committed)
+    if first is None:
+        first = start
+    if not acked or first is None:
         return None
-    committed = known_commit(committed)
-    handled = set(acked)
+    handled = {o for o in acked if o >= first}
     for begin, end in gaps:
-        handled.update(range(begin, end))
-    if committed is not None:
-        handled = {o for o in handled if o >= committed}
-        if committed not in handled:  # a hole at the committed offset: wait for it
-            return None
-    if not handled:
+        handled.update(range(max(begin, first), end))
+    if first not in handled:  # a hole where the commit must start: wait for it
         return None
     run = next(consecutive_numbers(sorted(handled)))
     done = set(run)
-    acked[:] = [o for o in acked if o not in done and (committed is None or o >= committed)]
+    acked[:] = [o for o in acked if o not in done and o >= first]
     return run[-1] + 1
 
 
@@ -115,7 +135,7 @@ def _new_offset(self: Any, tp: Any) -> int | None:
     gap_tree = self._gap[tp]
     gaps = sorted((iv.begin, iv.end) for iv in gap_tree) if gaps_count(tp.topic) else []
     before = set(acked)
-    result = committable_offset(acked, gaps, self._committed_offset[tp])
+    result = committable_offset(acked, gaps, self._committed_offset[tp], start_of(tp))
     if result is not None:
         gap_tree.chop(0, result)
         self._acked_index[tp].difference_update(before - set(acked))

@@ -31,12 +31,18 @@ class Consumer:
     _gap: dict[Any, IntervalTree] = field(default_factory=lambda: {TP0: IntervalTree()})
     sought: list[tuple[Any, int]] = field(default_factory=list)
     flow: list[str] = field(default_factory=list)
+    begins: int = 0  # where the partition begins
+    asked: list[tuple[Any, ...]] = field(default_factory=list)
 
     def assignment(self) -> set[Any]:
         return {TP0}
 
     async def seek(self, tp: Any, offset: int) -> None:
         self.sought.append((tp, offset))
+
+    async def earliest_offsets(self, *tps: Any) -> dict[Any, int]:
+        self.asked.append(tps)
+        return dict.fromkeys(tps, self.begins)
 
     def stop_flow(self) -> None:
         self.flow.append("stop")
@@ -133,3 +139,22 @@ async def test_on_the_pipelines_own_topics_a_hole_is_only_delivered_again() -> N
     finally:
         faustfix._guarded.discard(TP0.topic)
         faustfix._no_gaps.discard(TP0.topic)
+
+
+async def test_a_hole_at_the_start_of_a_partition_never_committed_is_delivered_again() -> None:
+    watch, consumer, clock = _watch()
+    consumer.begins = 2
+    consumer._acked[TP0] = [5, 6]  # 2-4 dropped before any agent saw them
+    try:
+        assert await watch.repair() == []
+        assert consumer.asked == [(TP0,)] and faustfix.start_of(TP0) == 2
+        assert committable_offset(consumer._acked[TP0], [], None, faustfix.start_of(TP0)) is None
+        clock.now += 20
+        [hole] = await watch.repair()
+        assert (hole.action, hole.committed, hole.first_acked) == (SEEK, 2, 5)
+        assert consumer.sought == [(TP0, 2)]
+        consumer._committed_offset[TP0] = 7  # filled and committed: no more look-ups
+        await watch.repair()
+        assert len(consumer.asked) == 2
+    finally:
+        faustfix._starts.pop(TP0, None)

@@ -33,11 +33,20 @@ def test_gaps_count_as_handled_and_stale_offsets_are_dropped() -> None:
     assert acked == []
 
 
-def test_before_the_first_commit_the_first_run_is_committed() -> None:
+def test_before_the_first_commit_the_run_must_start_where_the_partition_begins() -> None:
     for no_commit in (None, -1):  # Faust keeps -1 after seeking a partition never committed
         acked = [5, 6, 8]
-        assert committable_offset(acked, [], no_commit) == 7
+        assert committable_offset(acked, [], no_commit, start=5) == 7
         assert acked == [8]
+
+
+def test_before_the_first_commit_records_dropped_at_the_start_hold_the_commit() -> None:
+    # Faust 0.15.3 commits 7 here, over offsets 0-4 that no agent saw (a rolling restart
+    # lost a message's links so): they are delivered again after the next seek.
+    acked = [5, 6]
+    assert committable_offset(acked, [], None, start=0) is None
+    assert committable_offset(acked, [], None) is None  # where it begins is not known yet
+    assert acked == [5, 6]
 
 
 @given(
@@ -76,6 +85,18 @@ def test_the_installed_consumer_holds_the_commit_at_a_hole() -> None:
     consumer._acked_index[tp].add(6)  # type: ignore[attr-defined]
     assert consumer._new_offset(tp) == 9  # type: ignore[attr-defined]
     assert consumer._acked_index[tp] == set()  # type: ignore[attr-defined]
+
+
+def test_the_installed_consumer_commits_a_new_partition_from_its_start() -> None:
+    consumer = _consumer()
+    tp = TP("never-committed", 0)
+    consumer._acked[tp] = [3, 4]  # type: ignore[attr-defined]
+    consumer._acked_index[tp] = {3, 4}  # type: ignore[attr-defined]
+    assert consumer._new_offset(tp) is None  # type: ignore[attr-defined]
+    faustfix.note_starts({tp: 0})
+    assert consumer._new_offset(tp) is None  # type: ignore[attr-defined]
+    faustfix.note_starts({tp: 3})  # retention removed 0-2
+    assert consumer._new_offset(tp) == 5  # type: ignore[attr-defined]
 
 
 def _message(consumer: Any, topic: str, offset: int) -> Any:

@@ -22,6 +22,7 @@ offsets move; ``faustfix`` keeps commits behind every unprocessed record.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 from pathlib import Path
@@ -33,6 +34,7 @@ from pipeline.settings import Settings
 from pipeline.stream import faustfix, metrics
 from pipeline.stream.batches import HOLDS
 from pipeline.stream.commitwatch import CommitWatch
+from pipeline.stream.delivery import DeliveryReports
 from pipeline.stream.diffusion import Notify
 from pipeline.stream.faustconf import make_app
 from pipeline.stream.indexing import Index
@@ -91,10 +93,12 @@ class Pipeline:
         self.settings = s = settings
         self.worker_name = worker_name
         self.crashed: dict[str, str] = {}  # agent -> the exception that escaped it
+        self._stopping: asyncio.Future[None] | None = None  # the crash a failed delivery began
         datadir = Path(s.data_dir).resolve() / "workers" / worker_name
         datadir.parent.mkdir(parents=True, exist_ok=True)
         self.app = app = make_app(s, datadir, web_port)
         self._catch_agent_crashes()
+        app.sensors.add(DeliveryReports(self.on_undelivered))
         plan = topology(s)
         codec = make_codec(s)
         validator = MessageValidator(codec.reader.raw, Limits(s.max_narrative_chars))
@@ -197,6 +201,18 @@ class Pipeline:
         self.crashed[name] = f"{type(exc).__name__}: {exc}"[:500]
         metrics.AGENT_CRASHES.labels(name).inc()
         log.critical("agent %s crashed; events it held may be lost: %r", name, exc)
+
+    def on_undelivered(self, exc: BaseException) -> None:
+        """A record the broker refused: no commit from now on; stop, so events run again."""
+        if self._stopping is not None:  # the first one stopped the worker already
+            return
+        self.crashed["delivery"] = f"{type(exc).__name__}: {exc}"[:500]
+        log.critical(
+            "a record was not delivered (%r): nothing is committed from now on; the worker "
+            "stops so that the events that sent it are processed again once it restarts",
+            exc,
+        )
+        self._stopping = asyncio.ensure_future(self.app.crash(exc))
 
     async def _close_search(self, sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         """Close the search client at shutdown (the streams are empty by then)."""

@@ -36,6 +36,12 @@ restart lost one message's links so (2026-12-07). Here such a partition commits 
 where it begins (its earliest offset, where the group starts reading it), once that is
 known (``note_starts``, learnt by ``pipeline.stream.commitwatch``).
 
+And one after the flush: a record the broker refused (too large for its topic, not
+authorised) fails its delivery after the send returned; Faust logs it and commits the
+offsets of the event that sent it all the same. Here no commit follows a failed delivery
+(``delivery_failed``): the worker stops (``pipeline.stream.app``), and its successor
+processes those events again.
+
 Faust-streaming is pinned (``requirements.lock``); ``install`` refuses another version, so
 an upgrade makes someone re-check this against the new code.
 """
@@ -43,15 +49,18 @@ an upgrade makes someone re-check this against the new code.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import faust
-from faust.transport.consumer import Consumer
+from faust.transport.consumer import Consumer, ThreadDelegateConsumer
 from faust.transport.producer import ProducerBuffer
 from faust.utils.functional import consecutive_numbers
 from mode.utils.futures import notify
+
+log = logging.getLogger(__name__)
 
 FAUST_VERSION = "0.15.3"  # the version this correction was written against
 FLUSH_DEADLINE = 30.0  # seconds a pre-commit flush of the producer buffer may take
@@ -63,6 +72,8 @@ _guarded: set[str] = set()
 _no_gaps: set[str] = set()
 # Where each partition the group never committed begins (its earliest offset).
 _starts: dict[Any, int] = {}
+# The first record the broker did not take (no commit after it).
+_undelivered: list[BaseException] = []
 
 
 def guard(topics: Iterable[str], internal: Iterable[str]) -> None:
@@ -79,6 +90,16 @@ def mark_done(event: Any) -> None:
 def note_starts(starts: Mapping[Any, int]) -> None:
     """Where partitions never committed begin: their first commit must start there."""
     _starts.update(starts)
+
+
+def delivery_failed(exc: BaseException) -> None:
+    """A record was not delivered: the worker commits nothing from now on."""
+    _undelivered.append(exc)
+
+
+def undelivered() -> BaseException | None:
+    """The first delivery that failed in this process, if one did."""
+    return _undelivered[0] if _undelivered else None
 
 
 def start_of(tp: Any) -> int | None:
@@ -165,7 +186,21 @@ async def _flush(self: Any) -> None:
         remaining -= await self.flush_atmost(remaining)
 
 
+async def _commit(self: Any, offsets: Mapping[Any, int]) -> bool:
+    # Runs right after the pre-commit flush: let the delivery reports it completed run first.
+    for _ in range(3):
+        await asyncio.sleep(0)
+    failed = undelivered()
+    if failed is not None:
+        log.error(
+            "not committing %d offsets: a record was not delivered (%r)", len(offsets), failed
+        )
+        return False
+    return bool(await _original_commit(self, offsets))
+
+
 _original_ack = Consumer.ack
+_original_commit = ThreadDelegateConsumer._commit
 
 
 def install() -> None:
@@ -179,3 +214,4 @@ def install() -> None:
     Consumer._new_offset = _new_offset  # type: ignore[method-assign]
     Consumer.ack = _ack  # type: ignore[method-assign]
     ProducerBuffer.flush = _flush  # type: ignore[method-assign]
+    ThreadDelegateConsumer._commit = _commit  # type: ignore[method-assign]

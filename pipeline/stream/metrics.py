@@ -43,6 +43,12 @@ COMMIT_HOLES = Counter(
     ["action"],
     registry=REGISTRY,
 )
+UNDELIVERED = Counter(
+    "hst_undelivered_records_total",
+    "Records the broker did not take after they were sent (the worker stops committing)",
+    ["error"],
+    registry=REGISTRY,
+)
 AGENT_CRASHES = Counter(
     "hst_agent_crashes_total",
     "Exceptions that escaped an agent's guards (its events may be acknowledged unprocessed)",

@@ -7,7 +7,8 @@
 - the search server unavailable for several seconds mid-run (paused with SIGSTOP: the
   embedded server keeps its data in memory only, so a real stop would wipe the index,
   which Elasticsearch never does);
-- two workers in one group, one of them killed and restarted (two rebalances).
+- two workers in one group, one of them killed and restarted (two rebalances);
+- a record the broker refuses after its send returned (a topic's size limit).
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ import datetime as dt
 import os
 import signal
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 
+from pipeline.core.coerce import to_json
+from pipeline.core.enrich import enrich
 from pipeline.generate import GeneratorConfig, generate
+from pipeline.generate.evaluate import offline_links, offline_networks
+from pipeline.kafka.admin import PIPELINE_RECORD_BYTES, admin_client, ensure_topics
+from pipeline.kafka.publisher import Publisher
 from pipeline.settings import Settings
 from tests.integration.kafka_helpers import consume_all
 from tests.integration.pipeline_helpers import (
@@ -32,6 +40,7 @@ from tests.integration.pipeline_helpers import (
     isolated,
     publish_all,
     ready_status,
+    search_all,
     search_engine_pid,
     settled,
     wait_for,
@@ -133,3 +142,57 @@ def test_two_workers_with_a_kill_and_restart_give_the_exact_result(
         assert sorted(p.name for p in (Path(cfg.data_dir) / "workers").iterdir()) == ["w1", "w2"]
     finally:
         workers.stop_all()
+
+
+def _set_max_message_bytes(cfg: Settings, topic: str, size: int) -> None:
+    resource = ConfigResource(
+        ResourceType.TOPIC,
+        topic,
+        incremental_configs=[
+            ConfigEntry("max.message.bytes", str(size), incremental_operation=AlterConfigOpType.SET)
+        ],
+    )
+    admin = admin_client(cfg)  # kept until the futures are done
+    for future in admin.incremental_alter_configs([resource]).values():
+        future.result(timeout=30)
+
+
+def test_a_record_the_broker_refuses_stops_the_worker_before_it_commits(
+    stack: Settings, tmp_path: Path
+) -> None:
+    """A link refused by the broker (after its send returned) is not lost: the worker stops
+    committing and exits; once the topic takes it again, a restart makes every network."""
+    cfg = isolated(stack, tmp_path)
+    data = generate(GeneratorConfig(count=200, seed=44, update_share=0, withdraw_share=0))
+    expected = expected_outcome(data.messages, dt.datetime.now(tz=dt.UTC))
+    ensure_topics(cfg)
+    _set_max_message_bytes(cfg, cfg.topic_links, 200)  # every link is larger
+    workers = Workers(cfg, tmp_path)
+    try:
+        w1 = workers.start("w1")
+        publish_all(cfg, data.messages)
+        wait_for(lambda: w1.proc.poll() is not None, 300, "the worker to stop")
+        log = w1.log.read_text(errors="replace")
+        assert w1.proc.returncode != 0
+        assert "was not delivered" in log and "MessageSizeTooLarge" in log, log[-3000:]
+        _set_max_message_bytes(cfg, cfg.topic_links, PIPELINE_RECORD_BYTES)
+        workers.start("w1")
+        settle_and_check(cfg, expected, timeout=300, drained=True)
+    finally:
+        workers.stop_all()
+    docs = {d["message_id"]: d for d in search_all(cfg, cfg.index_alias)}
+    validator = Publisher(cfg)
+    local = [
+        enrich(to_json(validator.validate(m))) for m in data.messages if m["message_id"] in docs
+    ]
+    offline = offline_networks(local, offline_links(local))
+    assert len(set(offline.values())) >= 5
+
+    def members(network_of: dict[str, str]) -> set[frozenset[str]]:
+        groups: dict[str, set[str]] = defaultdict(set)
+        for message_id, network in network_of.items():
+            groups[network].add(message_id)
+        return {frozenset(g) for g in groups.values()}
+
+    stream = {m: d["network_id"] for m, d in docs.items() if d.get("network_id")}
+    assert members(stream) == members(offline)

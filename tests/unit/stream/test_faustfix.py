@@ -169,3 +169,21 @@ async def test_the_flush_does_not_wait_for_records_added_after_it_began() -> Non
     buffer = _SlowBuffer(5, added_per_round=1)  # under load the buffer never empties
     await faustfix._flush(buffer)
     assert buffer.rounds == 5
+
+
+async def test_no_commit_follows_a_failed_delivery() -> None:
+    committed: list[dict[Any, int]] = []
+
+    async def commit(offsets: dict[Any, int]) -> bool:
+        committed.append(offsets)
+        return True
+
+    consumer = SimpleNamespace(_thread=SimpleNamespace(commit=commit))
+    faustfix.install()
+    try:
+        assert await faustfix._commit(consumer, {TP("t", 0): 5})
+        faustfix.delivery_failed(RuntimeError("MessageSizeTooLarge"))
+        assert not await faustfix._commit(consumer, {TP("t", 0): 9})
+        assert committed == [{TP("t", 0): 5}]
+    finally:
+        faustfix._undelivered.clear()

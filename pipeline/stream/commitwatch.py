@@ -6,6 +6,8 @@ A worker commits a partition up to the first offset no stream acknowledged
 while the worker goes on: lag grows, and the next rebalance replays everything since. The
 watch finds such a hole after ``stall_after`` seconds and seeks the partition back to its
 committed offset, so the missing records are delivered again (every effect is idempotent).
+So too when the dropped records are a partition's last: read to its end, none acknowledged
+and none in hand (no later record would show that hole; it is delivered again once).
 A hole that is still there ``stall_after`` seconds after that seek holds no record (a
 transaction marker or a compacted offset): it is marked as a gap and the commit moves on.
 
@@ -37,9 +39,10 @@ class Hole:
 
     tp: Any
     committed: int
-    first_acked: int
+    after: int  # the first offset past the hole (acknowledged, or the end)
     held_for: float
     action: str
+    tail: bool = False  # nothing acknowledged past it: the partition's last records
 
 
 @dataclass
@@ -56,28 +59,56 @@ class CommitWatch:
         """Partitions held at the same committed offset for ``stall_after`` seconds, with a remedy."""
         now = self.clock()
         consumer = self.consumer
+        in_hand = {m.tp for m in list(consumer._unacked_messages)}
         found: list[Hole] = []
         waiting: dict[Any, tuple[int, float]] = {}
         for tp in consumer.assignment():
-            acked = consumer._acked.get(tp) or []
             committed = known_commit(consumer._committed_offset.get(tp))
             if committed is None:  # never committed: the commit starts where it begins
                 committed = start_of(tp)
-            if not acked or committed is None or min(acked) <= committed:
+            if committed is None:
                 continue
+            acked = consumer._acked.get(tp) or []
+            if acked:
+                if min(acked) <= committed:
+                    continue
+                after, tail = min(acked), False
+            else:
+                end = None if tp in in_hand else self._read_to(tp, committed)
+                if end is None:
+                    continue
+                after, tail = end, True
             offset, since = self._waiting.get(tp, (committed, now))
             if offset != committed:  # the commit moved: a new wait starts
                 since = now
             waiting[tp] = (committed, since)
             if now - since >= self.stall_after:
+                sought = self._sought.get(tp) == committed
+                if tail and sought:  # delivered again already: what is left is no record
+                    continue
                 # On the pipeline's own topics a gap would not count (no transaction markers
                 # there: the record exists), so the only remedy is to deliver it again.
-                sought = self._sought.get(tp) == committed
                 action = SKIP if sought and gaps_count(tp.topic) else SEEK
-                found.append(Hole(tp, committed, min(acked), now - since, action))
+                found.append(Hole(tp, committed, after, now - since, action, tail))
         self._waiting = waiting
         self._sought = {tp: o for tp, o in self._sought.items() if tp in waiting}
         return found
+
+    def _read_to(self, tp: Any, committed: int) -> int | None:
+        """The partition's end, when its records past ``committed`` were all read and none acked.
+
+        With none in hand either, the last records were dropped between fetch and agent,
+        and no later record will show the hole: the partition's lag would stay for good.
+        """
+        consumer = self.consumer
+        read = consumer._read_offset.get(tp)
+        try:
+            end = consumer.highwater(tp)
+        except Exception:  # the partition's fetch state is being replaced: next round
+            return None
+        if read is None or end is None or end <= committed or read + 1 < end:
+            return None
+        return int(end)
 
     async def learn_starts(self) -> None:
         """Look up where the partitions never committed begin (their first commit starts there).
@@ -111,12 +142,14 @@ class CommitWatch:
             metrics.COMMIT_HOLES.labels(hole.action).inc()
             if hole.action == SEEK:
                 log.warning(
-                    "commit of %s held at offset %d for %.0fs while %d is acknowledged: "
-                    "delivering the partition again from %d",
+                    "commit of %s held at offset %d for %.0fs while %s: delivering the "
+                    "partition again from %d",
                     hole.tp,
                     hole.committed,
                     hole.held_for,
-                    hole.first_acked,
+                    f"every record to {hole.after - 1} was read and none is in hand"
+                    if hole.tail
+                    else f"{hole.after} is acknowledged",
                     hole.committed,
                 )
                 await self._seek(hole.tp, hole.committed)
@@ -128,9 +161,9 @@ class CommitWatch:
                     hole.tp,
                     hole.committed,
                     hole.committed,
-                    hole.first_acked - 1,
+                    hole.after - 1,
                 )
-                self.consumer._gap[hole.tp].addi(hole.committed, hole.first_acked)
+                self.consumer._gap[hole.tp].addi(hole.committed, hole.after)
             self._waiting.pop(hole.tp, None)
         return found
 

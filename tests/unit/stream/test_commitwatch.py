@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from faust.types import TP
@@ -33,9 +34,15 @@ class Consumer:
     flow: list[str] = field(default_factory=list)
     begins: int = 0  # where the partition begins
     asked: list[tuple[Any, ...]] = field(default_factory=list)
+    _read_offset: dict[Any, int] = field(default_factory=dict)  # the last offset read
+    _unacked_messages: list[Any] = field(default_factory=list)  # in a stream's hands
+    end: int = 0  # the partition's high watermark
 
     def assignment(self) -> set[Any]:
         return {TP0}
+
+    def highwater(self, tp: Any) -> int:
+        return self.end
 
     async def seek(self, tp: Any, offset: int) -> None:
         self.sought.append((tp, offset))
@@ -83,7 +90,7 @@ async def test_a_hole_is_delivered_again_then_skipped_if_it_holds_no_record() ->
     assert await watch.repair() == []
     clock.now += 10
     [hole] = await watch.repair()
-    assert (hole.action, hole.committed, hole.first_acked) == (SEEK, 6, 8)
+    assert (hole.action, hole.committed, hole.after) == (SEEK, 6, 8)
     assert consumer.sought == [(TP0, 6)]
     assert consumer.flow == ["stop", "resume"]  # no records in hand pass the seek
     clock.now += 20
@@ -151,10 +158,48 @@ async def test_a_hole_at_the_start_of_a_partition_never_committed_is_delivered_a
         assert committable_offset(consumer._acked[TP0], [], None, faustfix.start_of(TP0)) is None
         clock.now += 20
         [hole] = await watch.repair()
-        assert (hole.action, hole.committed, hole.first_acked) == (SEEK, 2, 5)
+        assert (hole.action, hole.committed, hole.after) == (SEEK, 2, 5)
         assert consumer.sought == [(TP0, 2)]
         consumer._committed_offset[TP0] = 7  # filled and committed: no more look-ups
         await watch.repair()
         assert len(consumer.asked) == 2
     finally:
         faustfix._starts.pop(TP0, None)
+
+
+async def test_the_last_records_dropped_after_a_read_are_delivered_again_once() -> None:
+    watch, consumer, clock = _watch()
+    consumer._committed_offset[TP0] = 6
+    consumer._read_offset[TP0] = 8  # 6-8 read, none acknowledged, none in hand
+    consumer.end = 9
+    assert await watch.repair() == []
+    clock.now += 20
+    [hole] = await watch.repair()
+    assert (hole.action, hole.committed, hole.after, hole.tail) == (SEEK, 6, 9, True)
+    assert consumer.sought == [(TP0, 6)]
+    for _ in range(3):  # nothing came of it (no record there): no seek over and over
+        clock.now += 20
+        assert await watch.repair() == []
+    assert consumer.sought == [(TP0, 6)]
+
+
+async def test_records_in_hand_or_not_yet_read_are_no_hole() -> None:
+    watch, consumer, clock = _watch()
+    consumer._committed_offset[TP0] = 6
+    consumer.end = 9
+    consumer._read_offset[TP0] = 7  # 8 not read yet
+    for _ in range(3):
+        clock.now += 20
+        assert await watch.repair() == []
+    consumer._read_offset[TP0] = 8
+    consumer._unacked_messages.append(SimpleNamespace(tp=TP0))  # an agent holds one
+    for _ in range(3):
+        clock.now += 20
+        assert await watch.repair() == []
+    consumer._unacked_messages.clear()
+    consumer.end = 6  # and a partition read to its end and committed there: no lag
+    consumer._read_offset[TP0] = 5
+    for _ in range(3):
+        clock.now += 20
+        assert await watch.repair() == []
+    assert consumer.sought == []

@@ -201,6 +201,7 @@ async def _commit(self: Any, offsets: Mapping[Any, int]) -> bool:
 
 _original_ack = Consumer.ack
 _original_commit = ThreadDelegateConsumer._commit
+_original_new_offset = Consumer._new_offset  # Faust's own: the canary tests run it
 
 
 def install() -> None:

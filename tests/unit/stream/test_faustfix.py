@@ -6,9 +6,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import faust
+import pytest
 from faust.types import TP
 from hypothesis import given
 from hypothesis import strategies as st
+from intervaltree import IntervalTree
 
 from pipeline.stream import faustfix
 from pipeline.stream.faustfix import committable_offset
@@ -187,3 +189,29 @@ async def test_no_commit_follows_a_failed_delivery() -> None:
         assert committed == [{TP("t", 0): 5}]
     finally:
         faustfix._undelivered.clear()
+
+
+def _fausts_own_commit(acked: list[int], committed: int | None) -> int | None:
+    tp = TP("t", 0)
+    consumer = SimpleNamespace(
+        _acked={tp: list(acked)},
+        _gap={tp: IntervalTree()},
+        _committed_offset={tp: committed},
+        _acked_index={tp: set(acked)},
+    )
+    result: int | None = faustfix._original_new_offset(consumer, tp)
+    return result
+
+
+# Canaries: Faust's own commit, unpatched, on the faults faustfix corrects. When one passes,
+# upstream fixed it: the test fails (strict), and that correction can go.
+@pytest.mark.xfail(strict=True, reason="faust-streaming #606: commits past a hole of one offset")
+def test_canary_fausts_commit_holds_at_a_hole_of_one_offset() -> None:
+    assert _fausts_own_commit([7, 8, 9], committed=6) is None
+
+
+@pytest.mark.xfail(
+    strict=True, reason="Faust commits a new partition's first run wherever it starts"
+)
+def test_canary_fausts_first_commit_holds_at_records_never_processed() -> None:
+    assert _fausts_own_commit([5, 6], committed=None) is None  # 0-4 never processed

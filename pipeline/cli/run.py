@@ -115,8 +115,11 @@ def run(
     with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:  # fmt: skip
         task = progress.add_task("index", total=expected)
-        last, moved, idle = already, time.monotonic(), False
+        last, moved, idle, stopped = already, time.monotonic(), False, False
         while time.monotonic() - started < timeout:
+            if not worker.running:  # it exited (an error it could not hold through)
+                stopped = True
+                break
             found = searchable(es, cfg.index_alias, expected_ids)
             if found != last:
                 last, moved = found, time.monotonic()
@@ -140,6 +143,14 @@ def run(
         seconds,
         worker.web_port,
     )
+    if last < expected and stopped:
+        tail = worker.logfile.read_text(errors="replace").splitlines()[-12:]
+        common.err_console.print(
+            f"[red]the worker stopped with {expected - last:,} of {expected:,} documents not "
+            f"searchable;[/] the end of its log ({worker.logfile}):"
+        )
+        common.err_console.print("\n".join(tail), markup=False, highlight=False)
+        raise typer.Exit(1)
     if last < expected and idle:
         common.err_console.print(
             f"[red]{expected - last:,} of {expected:,} documents are not searchable, and the "

@@ -210,3 +210,18 @@ def test_the_ncb_kafkauser_grants_exactly_the_security_plan() -> None:
     planned = {(kinds[b.restype.name], b.name, patterns[b.resource_pattern_type.name], b.operation.name)
                for b in ncb_acls(Settings(ncbs="FRA,ITA,LBY"), "FRA")}  # fmt: skip
     assert granted == planned
+
+
+def test_the_alerts_name_metrics_the_workers_export() -> None:
+    from pipeline.stream.metrics import REGISTRY
+
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text())["groups"][0]
+    families = list(REGISTRY.collect())  # a labelled counter has no sample before its first use
+    exported = {m.name + ("_total" if m.type == "counter" else "") for m in families}
+    exported |= {s.name for m in families for s in m.samples}
+    named = {name for rule in rules["rules"] for name in re.findall(r"\bhst_[a-z_]+", rule["expr"])}
+    assert len(rules["rules"]) >= 5 and named
+    assert named <= exported, named - exported
+    for rule in rules["rules"]:
+        assert rule["labels"]["severity"] in {"critical", "warning"}
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"]

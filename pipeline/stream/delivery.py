@@ -9,15 +9,12 @@ supervises it starts it again once the cause is mended, and the events are proce
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from faust.sensors import Sensor
 
 from pipeline.stream import faustfix, metrics
-
-log = logging.getLogger(__name__)
 
 
 class DeliveryReports(Sensor):

@@ -94,7 +94,8 @@ def note_starts(starts: Mapping[Any, int]) -> None:
 
 def delivery_failed(exc: BaseException) -> None:
     """A record was not delivered: the worker commits nothing from now on."""
-    _undelivered.append(exc)
+    if not _undelivered:
+        _undelivered.append(exc)
 
 
 def undelivered() -> BaseException | None:

@@ -55,8 +55,9 @@ def run(
 
     The stack keeps its data: a second run of the same set (same --count and --seed) finds
     every document already searchable and ends at once. Exit code 1 when the index does not
-    hold the whole set within --timeout, or sooner when the worker has consumed every record
-    and documents are still missing (refused: see the dead letters).
+    hold the whole set within --timeout, sooner when the worker has consumed every record
+    and documents are still missing (refused: see the dead letters), and at once when the
+    worker exits (the end of its log is shown).
     """
     cfg = common.settings()
     console = common.console

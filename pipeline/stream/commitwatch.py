@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.stream import metrics
-from pipeline.stream.faustfix import gaps_count, known_commit, note_starts, start_of
+from pipeline.stream.faustfix import (
+    commit_start,
+    gaps_count,
+    known_commit,
+    note_starts,
+    start_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +69,7 @@ class CommitWatch:
         found: list[Hole] = []
         waiting: dict[Any, tuple[int, float]] = {}
         for tp in consumer.assignment():
-            committed = known_commit(consumer._committed_offset.get(tp))
-            if committed is None:  # never committed: the commit starts where it begins
-                committed = start_of(tp)
+            committed = commit_start(consumer._committed_offset.get(tp), start_of(tp))
             if committed is None:
                 continue
             acked = consumer._acked.get(tp) or []

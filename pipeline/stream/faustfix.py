@@ -123,6 +123,15 @@ def known_commit(committed: int | None) -> int | None:
     return committed if committed is not None and committed >= 0 else None
 
 
+def commit_start(committed: int | None, start: int | None) -> int | None:
+    """Where a partition's next commit must start (None while that is unknown).
+
+    Its committed offset; before the first commit, where the partition begins (``start``).
+    """
+    first = known_commit(committed)
+    return first if first is not None else start
+
+
 def committable_offset(
     acked: list[int], gaps: list[tuple[int, int]], committed: int | None, start: int | None = None
 ) -> int | None:
@@ -134,9 +143,7 @@ def committable_offset(
     first offset the group reads when it never committed). None when nothing can be
     committed, and before a first commit while ``start`` is unknown.
     """
-    first = known_commit(committed)
-    if first is None:
-        first = start
+    first = commit_start(committed, start)
     if not acked or first is None:
         return None
     handled = {o for o in acked if o >= first}

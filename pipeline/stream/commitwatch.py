@@ -117,15 +117,13 @@ class CommitWatch:
     async def learn_starts(self) -> None:
         """Look up where the partitions never committed begin (their first commit starts there).
 
-        Only those with records read (an idle partition has nothing to commit), again on every
-        round while they stay uncommitted: retention may move it.
+        Looked up again on every round while they stay uncommitted: retention may move it.
         """
         consumer = self.consumer
         fresh = [
             tp
             for tp in consumer.assignment()
             if known_commit(consumer._committed_offset.get(tp)) is None
-            and consumer._read_offset.get(tp) is not None
         ]
         if not fresh:
             return
